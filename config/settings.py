@@ -1,0 +1,113 @@
+"""The one settings model: loaded once, validated, then passed to whoever needs it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PACKAGED_CONFIG = Path(__file__).with_name("newsbot.toml")
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+
+IdList = Annotated[list[int], NoDecode]
+
+
+def config_file() -> Path:
+    """The TOML file to read: $NEWSBOT_CONFIG, else ./config/newsbot.toml, else the packaged one."""
+    explicit = os.environ.get("NEWSBOT_CONFIG")
+    if explicit:
+        return Path(explicit)
+    local = Path("config/newsbot.toml")
+    return local if local.is_file() else PACKAGED_CONFIG
+
+
+class Settings(BaseSettings):
+    """Every knob newsbot has. Precedence: CLI flag > NEWSBOT_* environment > newsbot.toml > default."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSBOT_", extra="forbid", validate_default=True)
+
+    # Where articles come from and where the index lives.
+    seeds_dir: Path = Path("seeds")
+    index_dir: Path = Path("data/index")
+    ignore: list[str] = Field(
+        default_factory=lambda: ["README*", "LICENSE*", "NOTICE*", "CHANGELOG*"],
+        description="Glob patterns of file names that document a folder rather than hold articles.",
+    )
+    max_file_bytes: int = Field(20_000_000, gt=0)
+
+    # Embedding and chunking.
+    model_name: str = "all-MiniLM-L6-v2"
+    batch_size: int = Field(64, ge=1, le=4096)
+    chunk_tokens: int = Field(128, ge=16, le=512)
+    chunk_overlap_sentences: int = Field(1, ge=0, le=5)
+
+    # Retrieval and answering.
+    top_k: int = Field(5, ge=1, le=50)
+    search_mode: Literal["dense", "bm25", "hybrid"] = "dense"
+    rrf_k: int = Field(60, ge=1)
+    dense_weight: float = Field(1.0, ge=0)
+    bm25_weight: float = Field(1.0, ge=0)
+    min_confidence: float = Field(0.35, ge=0, le=1)
+    flat_index_max: int = Field(200_000, ge=1)
+
+    # Telegram.
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str = DEFAULT_API_URL
+    admin_ids: IdList = Field(default_factory=list)
+    allowed_chat_ids: IdList = Field(default_factory=list)
+    webhook_secret: SecretStr | None = None
+    max_question_chars: int = Field(500, ge=1)
+    history_turns: int = Field(6, ge=0)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+        return init_settings, env_settings, toml
+
+    @field_validator("admin_ids", "allowed_chat_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        # The environment carries "1,2,3"; TOML and Python carry real lists.
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            try:
+                return [int(p) for p in parts if p]
+            except ValueError:
+                raise ValueError(
+                    f"expected comma-separated numeric Telegram ids, got {value!r}"
+                ) from None
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_chunking(self) -> Settings:
+        if self.dense_weight == 0 and self.bm25_weight == 0:
+            raise ValueError("dense_weight and bm25_weight cannot both be 0")
+        return self
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings once; overrides (CLI flags) win, None values are ignored."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

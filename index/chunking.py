@@ -1,0 +1,113 @@
+"""Sentence-aware chunking that respects paragraphs and never exceeds the model's window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sentencex import segment
+
+from index.records import Article, Chunk
+
+TokenCounter = Callable[[str], int]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A sentence (or a piece of an over-long one) by character offsets into the article text."""
+
+    start: int
+    end: int
+    paragraph: int
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Offsets of the sentences in text[start:end], white space trimmed from each."""
+    end = len(text) if end is None else end
+    spans, pos = [], start
+    for sentence in segment("en", text[start:end]):
+        s_start, s_end = pos, pos + len(sentence)
+        pos = s_end
+        stripped = sentence.strip()
+        if stripped:
+            lead = len(sentence) - len(sentence.lstrip())
+            spans.append((s_start + lead, s_start + lead + len(stripped)))
+    return spans
+
+
+class Chunker:
+    """Packs whole sentences into chunks of at most ``max_tokens`` word pieces.
+
+    Chunks stay inside one paragraph where they can and grow across short paragraphs, so a
+    one-sentence paragraph is not a passage on its own. Neighbouring chunks share
+    ``overlap`` sentences. A sentence longer than the window is cut at word boundaries, so no
+    chunk is ever silently truncated by the model.
+    """
+
+    def __init__(self, count_tokens: TokenCounter, max_tokens: int = 128, overlap: int = 1,
+                 window: int = 254) -> None:
+        if max_tokens < 8:
+            raise ValueError(f"max_tokens must be at least 8, got {max_tokens}")
+        if max_tokens > window:
+            raise ValueError(f"max_tokens {max_tokens} exceeds the model window of {window} word pieces")
+        if overlap < 0:
+            raise ValueError(f"overlap must be 0 or more sentences, got {overlap}")
+        self.count_tokens = count_tokens
+        self.max_tokens = max_tokens
+        self.overlap = overlap
+        self.window = window
+
+    def split(self, article: Article, first_id: int = 0) -> list[Chunk]:
+        text = article.text
+        # The title is embedded with each chunk, so it uses part of the window.
+        title_cost = min(self.count_tokens(article.title) + 1, self.window // 4)
+        budget = max(8, min(self.max_tokens, self.window - title_cost))
+        units = self._units(text, article.paragraph_spans(), budget)
+        costs = [self.count_tokens(text[u.start:u.end]) for u in units]
+        chunks: list[Chunk] = []
+        i = 0
+        while i < len(units):
+            j, used = i, 0
+            while j < len(units) and (j == i or used + costs[j] <= budget):
+                used += costs[j]
+                j += 1
+            first, last = units[i], units[j - 1]
+            chunks.append(Chunk(
+                id=first_id + len(chunks), article_id=article.id, ordinal=len(chunks),
+                text=text[first.start:last.end], start=first.start, end=last.end,
+                paragraph=first.paragraph, paragraph_end=last.paragraph,
+            ))
+            if j >= len(units):
+                break
+            # Step back for overlap, but always move forward by at least one unit.
+            i = max(i + 1, j - self.overlap)
+        return chunks
+
+    def _units(self, text: str, paragraphs: list[tuple[int, int]], budget: int) -> list[Span]:
+        units: list[Span] = []
+        for number, (p_start, p_end) in enumerate(paragraphs, 1):
+            for s_start, s_end in sentence_spans(text, p_start, p_end):
+                if self.count_tokens(text[s_start:s_end]) <= budget:
+                    units.append(Span(s_start, s_end, number))
+                else:
+                    units.extend(self._cut(text, s_start, s_end, number, budget))
+        return units
+
+    def _cut(self, text: str, start: int, end: int, paragraph: int, budget: int) -> list[Span]:
+        """Cuts an over-long sentence at spaces into pieces that fit."""
+        pieces, pos = [], start
+        while pos < end:
+            lo, hi, best = pos + 1, end, pos + 1
+            while lo <= hi:  # the longest prefix that fits
+                mid = (lo + hi) // 2
+                if self.count_tokens(text[pos:mid]) <= budget:
+                    best, lo = mid, mid + 1
+                else:
+                    hi = mid - 1
+            cut = best if best >= end else (text.rfind(" ", pos, best) if " " in text[pos:best] else best)
+            cut = max(cut, pos + 1)
+            pieces.append(Span(pos, cut, paragraph))
+            pos = cut
+            while pos < end and text[pos].isspace():
+                pos += 1
+        return pieces

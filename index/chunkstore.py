@@ -1,0 +1,118 @@
+"""The chunk store: articles and their chunks in one SQLite file (readable by anyone, no pickle)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from pathlib import Path
+
+from index.records import Article, ArticleInfo, Chunk
+
+CHUNKS = "chunks.sqlite"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL, date TEXT, source TEXT,
+    url TEXT, hash TEXT NOT NULL, text TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id), ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, paragraph INTEGER NOT NULL,
+    paragraph_end INTEGER NOT NULL, text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_id);
+"""
+
+_CHUNK_COLUMNS = 'id, article_id, ordinal, text, start, "end", paragraph, paragraph_end'
+_INFO_COLUMNS = "id, title, path, date, source, url"
+
+
+def _info(row: Sequence) -> ArticleInfo:
+    return ArticleInfo(id=row[0], title=row[1], path=row[2],
+                       date=date.fromisoformat(row[3]) if row[3] else None, source=row[4], url=row[5])
+
+
+class ChunkStoreWriter:
+    """Edits a private copy of the store inside a build's temporary folder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = sqlite3.connect(path)
+        self.db.executescript(SCHEMA)
+
+    def add(self, article: Article, chunks: Iterable[Chunk]) -> None:
+        self.db.execute(
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (article.id, article.path, article.title, article.date.isoformat() if article.date else None,
+             article.source, article.url, article.hash, article.text),
+        )
+        self.db.executemany(
+            f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(c.id, c.article_id, c.ordinal, c.text, c.start, c.end, c.paragraph, c.paragraph_end)
+             for c in chunks],
+        )
+
+    def remove(self, article_id: str) -> list[int]:
+        """Drops an article and its chunks; returns the chunk ids, to remove their vectors too."""
+        ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
+        self.db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+        self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        return ids
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.execute("VACUUM")
+        self.db.close()
+
+
+class ChunkStore:
+    """Read-only access, safe to share between threads (the bot answers from a thread pool)."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing")
+        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+        self.db.execute("SELECT count(*) FROM chunks").fetchone()  # fails early on a damaged file
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})",
+                                   [int(i) for i in ids]).fetchall()
+        return {r[0]: Chunk(*r) for r in rows}
+
+    def articles(self, ids: Iterable[str]) -> dict[str, ArticleInfo]:
+        ids = list(set(ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self.db.execute(f"SELECT {_INFO_COLUMNS} FROM articles WHERE id IN ({marks})", ids).fetchall()
+        return {r[0]: _info(r) for r in rows}
+
+    def article_text(self, article_id: str) -> str:
+        with self._lock:
+            row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            raise KeyError(article_id)
+        return row[0]
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        """Every chunk in id order (for BM25 and benchmarks)."""
+        with self._lock:
+            rows = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks ORDER BY id").fetchall()
+        for r in rows:
+            yield Chunk(*r)
+
+    def all_articles(self) -> list[ArticleInfo]:
+        with self._lock:
+            rows = self.db.execute(f"SELECT {_INFO_COLUMNS} FROM articles ORDER BY path").fetchall()
+        return [_info(r) for r in rows]
+
+    def close(self) -> None:
+        self.db.close()

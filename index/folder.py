@@ -1,0 +1,219 @@
+"""The index folder on disk: generations written aside, swapped in atomically, read whole.
+
+Layout of ``index_dir``::
+
+    CURRENT          names the live generation; replaced atomically (write, fsync, rename)
+    gen-000007/      manifest.json, vectors.faiss, chunks.sqlite (and any extra named files)
+    .build-*/        a build in progress; never read, removed by the next build if left over
+    .lock            held by the one build allowed at a time (an OS lock: it dies with its process)
+
+A reader opens the generation CURRENT names, so a build killed at any moment leaves the previous
+generation untouched and live.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from index.chunkstore import CHUNKS, ChunkStore, ChunkStoreWriter
+from index.manifest import (
+    MANIFEST, REBUILD_HINT, ArticleEntry, FileEntry, IndexCorrupt, IndexLocked, IndexNotFound, Manifest,
+)
+from index.records import Article, Chunk
+from index.store import FaissStore, VectorStore
+
+import numpy as np
+
+CURRENT = "CURRENT"
+LOCK = ".lock"
+BUILD_PREFIX = ".build-"
+_GEN = re.compile(r"^gen-(\d{6,})$")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def current_generation(root: Path) -> Path | None:
+    pointer = root / CURRENT
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text().strip()
+    if not _GEN.match(name):
+        raise IndexCorrupt(f"{pointer} names {name!r}, not a generation folder; {REBUILD_HINT}")
+    return root / name
+
+
+class IndexReader:
+    """One generation of an index, loaded and checked against its manifest."""
+
+    def __init__(self, folder: Path, manifest: Manifest, vectors: VectorStore, chunks: ChunkStore) -> None:
+        self.folder = folder
+        self.manifest = manifest
+        self.vectors = vectors
+        self.chunks = chunks
+
+    @classmethod
+    def open(cls, root: Path, *, model: str | None = None, dimension: int | None = None,
+             verify: bool = False) -> IndexReader:
+        root = Path(root)
+        folder = current_generation(root)
+        if folder is None:
+            raise IndexNotFound(f"no index at {str(root)!r}; build one with `newsbot index`")
+        if not folder.is_dir():
+            raise IndexCorrupt(f"{root / CURRENT} names {folder.name}, which is missing; {REBUILD_HINT}")
+        try:
+            manifest = Manifest.model_validate_json((folder / MANIFEST).read_bytes())
+        except FileNotFoundError:
+            raise IndexCorrupt(f"{folder / MANIFEST} is missing; {REBUILD_HINT}") from None
+        except ValueError as exc:
+            raise IndexCorrupt(f"{folder / MANIFEST} is damaged ({exc.__class__.__name__}); {REBUILD_HINT}") from None
+        manifest.check_compatible(model, dimension)
+        for name, entry in manifest.files.items():
+            path = folder / name
+            if not path.is_file():
+                raise IndexCorrupt(f"{path} is missing; {REBUILD_HINT}")
+            if path.stat().st_size != entry.bytes or (verify and _sha256(path) != entry.sha256):
+                raise IndexCorrupt(f"{path} does not match its checksum in the manifest; {REBUILD_HINT}")
+        try:
+            vectors = FaissStore.load(folder, manifest.dimension)
+            chunks = ChunkStore(folder / CHUNKS)
+        except Exception as exc:  # FAISS and SQLite raise their own types for damaged files
+            raise IndexCorrupt(f"cannot read the index in {folder}: {exc}; {REBUILD_HINT}") from None
+        if len(vectors) != manifest.chunk_count:
+            raise IndexCorrupt(f"{folder} holds {len(vectors)} vectors but its manifest lists "
+                               f"{manifest.chunk_count} chunks; {REBUILD_HINT}")
+        return cls(folder, manifest, vectors, chunks)
+
+    def close(self) -> None:
+        self.chunks.close()
+
+
+class IndexWriter:
+    """One build at a time: edits a private copy, then swaps it in with ``commit``.
+
+    Use as a context manager; leaving it without ``commit`` (an error, a kill) discards the copy
+    and the live index is as it was.
+    """
+
+    def __init__(self, root: Path, *, lock_timeout: float = 0.0) -> None:
+        if lock_timeout < 0:
+            raise ValueError(f"lock_timeout must be 0 or more seconds, got {lock_timeout}")
+        self.root = Path(root)
+        self.lock_timeout = lock_timeout
+        self._lock: FileLock | None = None
+        self.folder: Path | None = None
+        self.manifest: Manifest | None = None
+        self.previous: Manifest | None = None
+        self._vectors: FaissStore | None = None
+        self._chunks: ChunkStoreWriter | None = None
+
+    def __enter__(self) -> IndexWriter:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = FileLock(self.root / LOCK, timeout=self.lock_timeout)
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise IndexLocked(f"another `newsbot index` is building {str(self.root)!r} right now; "
+                              "wait for it to finish and run again") from None
+        for stale in self.root.glob(BUILD_PREFIX + "*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a build that was killed
+        try:
+            self.previous = IndexReader.open(self.root).manifest
+        except (IndexNotFound, IndexCorrupt):
+            self.previous = None
+        except Exception:
+            self.previous = None  # a model or format mismatch means a full rebuild anyway
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._chunks is not None:
+            self._chunks.db.close()
+        if self.folder is not None and self.folder.exists():
+            shutil.rmtree(self.folder, ignore_errors=True)
+        if self._lock is not None:
+            self._lock.release()
+
+    def begin(self, model: str, dimension: int, chunking: dict[str, int], *, incremental: bool) -> Manifest:
+        """Starts the new generation: a copy of the live one when incremental, else empty."""
+        self.folder = self.root / f"{BUILD_PREFIX}{uuid.uuid4().hex[:12]}"
+        self.folder.mkdir()
+        base = self.previous if incremental else None
+        live = current_generation(self.root) if base else None
+        if base is not None and live is not None:
+            shutil.copyfile(live / CHUNKS, self.folder / CHUNKS)
+            self._vectors = FaissStore.load(live, base.dimension)
+            self.manifest = base.model_copy(deep=True)
+        else:
+            self._vectors = FaissStore(dimension)
+            self.manifest = Manifest(model=model, dimension=dimension, chunking=chunking)
+        self._chunks = ChunkStoreWriter(self.folder / CHUNKS)
+        return self.manifest
+
+    def remove_article(self, path: str) -> None:
+        entry = self.manifest.articles.pop(path)
+        self._vectors.remove(np.asarray(self._chunks.remove(entry.id), dtype=np.int64))
+
+    def add_article(self, article: Article, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        self._chunks.add(article, chunks)
+        self._vectors.add(np.asarray([c.id for c in chunks], dtype=np.int64), vectors)
+        self.manifest.articles[article.path] = ArticleEntry(
+            id=article.id, hash=article.hash, chunks=len(chunks), title=article.title)
+        if chunks:
+            self.manifest.next_chunk_id = max(self.manifest.next_chunk_id, chunks[-1].id + 1)
+
+    def commit(self) -> Path:
+        """Writes everything, flushes it to disk, and makes it the live generation."""
+        folder, manifest = self.folder, self.manifest
+        self._vectors.save(folder)
+        self._chunks.close()
+        self._chunks = None
+        manifest.updated = datetime.now(timezone.utc)
+        manifest.files = {
+            p.relative_to(folder).as_posix(): FileEntry(bytes=p.stat().st_size, sha256=_sha256(p))
+            for p in sorted(folder.rglob("*")) if p.is_file()
+        }
+        (folder / MANIFEST).write_text(manifest.model_dump_json(indent=1))
+        for p in folder.rglob("*"):
+            _fsync(p)
+        _fsync(folder)
+        live = current_generation(self.root)
+        number = int(_GEN.match(live.name).group(1)) + 1 if live else 1
+        target = self.root / f"gen-{number:06d}"
+        if target.exists():
+            shutil.rmtree(target)  # a generation written but never made live (killed before the swap)
+        os.rename(folder, target)
+        self.folder = None
+        pointer = self.root / f"{CURRENT}.tmp"
+        pointer.write_text(target.name + "\n")
+        _fsync(pointer)
+        os.replace(pointer, self.root / CURRENT)
+        _fsync(self.root)
+        self._prune(keep={target.name, live.name if live else ""})
+        return target
+
+    def _prune(self, keep: set[str]) -> None:
+        # The previous generation stays one more round for readers that opened it a moment ago.
+        for old in self.root.iterdir():
+            if _GEN.match(old.name) and old.name not in keep:
+                shutil.rmtree(old, ignore_errors=True)

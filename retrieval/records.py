@@ -1,0 +1,60 @@
+"""Typed results: a Hit from search, and an Answer with its Citations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from index.records import ArticleInfo, Chunk
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A passage that search found, with the article it belongs to."""
+
+    chunk: Chunk
+    article: ArticleInfo
+    score: float
+    rank: int
+
+
+class Citation(BaseModel):
+    """Where an excerpt comes from: ``excerpt == article text[start:end]``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    n: int
+    title: str
+    source: str | None
+    date: date | None
+    url: str | None
+    path: str
+    paragraph: int
+    excerpt: str
+    score: float
+    start: int
+    end: int
+    article_id: str
+    chunk_id: int
+    also_in: list[str] = Field(default_factory=list)
+
+
+class Answer(BaseModel):
+    """The reply to one question. ``answer`` is None when newsbot declines."""
+
+    question: str
+    answer: str | None
+    confident: bool
+    citations: list[Citation]
+    answer_start: int | None = None
+    answer_end: int | None = None
+    answer_citation: int | None = None
+    as_of: date | None = None
+    resolved_question: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable shape `newsbot ask --json` prints and scripts rely on."""
+        return self.model_dump(mode="json")
