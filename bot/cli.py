@@ -157,3 +157,7 @@ def ask(
 def main() -> None:
     """Console entry point."""
     app()
+
+
+# Commands that live in their own modules register themselves on `app` when imported.
+# One import line per module, kept in this block.

@@ -34,3 +34,11 @@ def write_article(folder: Path, name: str, title: str, *paragraphs: str) -> Path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(title + "\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    """The packaged all-MiniLM-L6-v2, loaded once per test session (it takes ~10 s)."""
+    from index.embedder import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder("all-MiniLM-L6-v2")
