@@ -1,0 +1,50 @@
+"""Settings: flag > environment > newsbot.toml > default, validated with a clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from config.settings import Settings, load_settings
+
+
+@pytest.fixture
+def toml(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "newsbot.toml"
+    path.write_text('seeds_dir = "from-toml"\nbatch_size = 7\ntop_k = 3\n')
+    monkeypatch.setenv("NEWSBOT_CONFIG", str(path))
+    return path
+
+
+def test_precedence_flag_over_env_over_toml_over_default(toml, monkeypatch):
+    monkeypatch.setenv("NEWSBOT_BATCH_SIZE", "9")
+    settings = load_settings(top_k=None, seeds_dir=Path("from-flag"))
+    assert settings.seeds_dir == Path("from-flag")  # flag beats toml
+    assert settings.batch_size == 9                  # env beats toml
+    assert settings.top_k == 3                       # toml beats default
+    assert settings.index_dir == Path("data/index")  # default
+
+
+def test_id_lists_accept_comma_separated_environment(toml, monkeypatch):
+    monkeypatch.setenv("NEWSBOT_ADMIN_IDS", "12, 34")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    settings = load_settings()
+    assert settings.admin_ids == [12, 34]
+    assert settings.telegram_bot_token.get_secret_value() == "123:abc"
+    assert "123:abc" not in repr(settings)
+
+
+@pytest.mark.parametrize("bad", [{"search_mode": "fuzzy"}, {"batch_size": 0}, {"admin_ids": "12,x"},
+                                 {"telegram_api_url": "ftp://x"}])
+def test_bad_values_name_the_field_and_value(toml, bad):
+    with pytest.raises(ValidationError) as info:
+        Settings(**bad)
+    assert next(iter(bad)) in str(info.value)
+
+
+def test_unknown_keys_are_refused(toml):
+    toml.write_text('seed_dir = "typo"\n')
+    with pytest.raises(ValidationError, match="seed_dir"):
+        load_settings()
