@@ -118,10 +118,13 @@ def _article(title: str, paragraphs: list[str], path: str, meta: dict[str, Any])
         when = parse_date(meta.get("date"))
     except ValueError:
         raise ReadError(f"date {meta.get('date')!r} is not an ISO date (YYYY-MM-DD)") from None
-    return Article.from_paragraphs(
-        title, paragraphs, path=path, date=when,
-        source=_opt(meta.get("source")), url=_opt(meta.get("url")),
-    )
+    try:
+        return Article.from_paragraphs(
+            title, paragraphs, path=path, date=when,
+            source=_opt(meta.get("source")), url=_opt(meta.get("url")),
+        )
+    except UnicodeError:  # lone surrogates, as JSON "\ud800" escapes can carry
+        raise ReadError("holds characters that are not valid Unicode (lone surrogates)") from None
 
 
 def _opt(value: Any) -> str | None:
@@ -163,14 +166,19 @@ class FolderReader:
             else:
                 texts.append((path, rel, text))
         for path, rel, text in texts:
+            extra = sidecar.meta.pop(path, None)
             try:
                 articles = self._parse(path, rel, text, report)
-                extra = sidecar.meta.pop(path, None)
-                if extra:
-                    articles = [_with_meta(a, extra) for a in articles]
-                report.articles.extend(articles)
             except ReadError as exc:
                 report.failures.append(Failure(rel, str(exc)))
+                articles = []
+            if extra and articles:
+                # Bad metadata in a sidecar must not cost a good article its place in the index.
+                try:
+                    articles = [_with_meta(a, extra) for a in articles]
+                except ReadError as exc:
+                    report.warnings.append(Failure(rel, f"sidecar metadata ignored: {exc}"))
+            report.articles.extend(articles)
             if progress:
                 progress(1)
         for missing in sidecar.meta:
@@ -190,6 +198,9 @@ class FolderReader:
                 rel = _rel(path, root)
                 if name.startswith("."):
                     continue  # hidden files (.DS_Store, .gitkeep) are never articles
+                if not _is_utf8(rel):
+                    report.failures.append(Failure(_printable(rel), "file name is not valid UTF-8; rename it"))
+                    continue
                 if any(fnmatch.fnmatch(name, pat) for pat in self.ignore):
                     report.skipped.append(Failure(rel, "matches an ignore pattern (setting 'ignore')"))
                     continue
@@ -201,7 +212,7 @@ class FolderReader:
 
     def _load(self, path: Path, root: Path) -> str:
         if path.is_symlink():
-            target = path.resolve()
+            target = _resolve(path)
             if not target.is_relative_to(root):
                 raise ReadError("link points outside the seeds folder; copy the file in instead")
             if not target.exists():
@@ -212,7 +223,12 @@ class FolderReader:
                             "split it or raise the max_file_bytes setting")
         if size == 0:
             raise ReadError("empty file")
-        return decode(path.read_bytes())
+        with path.open("rb") as fh:
+            data = fh.read(self.max_file_bytes + 1)  # the file may have grown since stat
+        if len(data) > self.max_file_bytes:
+            raise ReadError(f"file is over the {self.max_file_bytes:,}-byte limit; "
+                            "split it or raise the max_file_bytes setting")
+        return decode(data)
 
     def _parse(self, path: Path, rel: str, text: str, report: ReadReport) -> list[Article]:
         suffix = path.suffix.lower()
@@ -250,7 +266,11 @@ class FolderReader:
             if not isinstance(name, str) or not name:
                 report.failures.append(Failure(f"{rel}#L{lineno}", "sidecar record has no 'file'"))
                 continue
-            target = (path.parent / name).resolve()
+            try:
+                target = _resolve(path.parent / name)
+            except ReadError as exc:
+                report.failures.append(Failure(f"{rel}#L{lineno}", f"'file' {name!r}: {exc}"))
+                continue
             if not target.is_relative_to(root):
                 report.failures.append(Failure(f"{rel}#L{lineno}",
                                                f"'file' {name!r} points outside the seeds folder"))
@@ -274,12 +294,13 @@ def _jsonl(text: str, rel: str, report: ReadReport) -> Iterator[tuple[int, dict[
 
 
 def _is_sidecar(text: str) -> bool:
+    # The first valid record decides, so one broken line does not turn a sidecar into articles.
     for line in text.splitlines():
         if line.strip():
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
-                return False
+                continue
             return isinstance(record, dict) and "file" in record and "text" not in record
     return False
 
@@ -288,6 +309,25 @@ def _with_meta(article: Article, meta: dict[str, Any]) -> Article:
     merged = {"title": article.title, "date": article.date, "source": article.source, "url": article.url}
     merged.update(meta)
     return _article(str(merged["title"]), article.text.split("\n\n"), article.path, merged)
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.walk hands undecodable bytes over as lone surrogates
+        return False
+    return True
+
+
+def _printable(name: str) -> str:
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _resolve(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # a link loop: RuntimeError up to Python 3.12, OSError after
+        raise ReadError("symbolic link loop; remove the link") from None
 
 
 def _rel(path: Path, root: Path) -> str:
