@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     max_question_chars: int = Field(500, ge=1)
     history_turns: int = Field(6, ge=0)
+    example_question: str = Field("when does Scholz visit Kyiv?", min_length=1,
+                                  description="The example question /start and /help show.")
+    throttle_questions: int = Field(5, ge=1, description="Questions one user may ask per throttle window.")
+    throttle_seconds: float = Field(30.0, gt=0, description="Length of the per-user throttle window.")
 
     @classmethod
     def settings_customise_sources(

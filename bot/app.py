@@ -1,0 +1,72 @@
+"""The Telegram application: every handler registered in one place, with the rate limiter."""
+
+from __future__ import annotations
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.handlers import Newsbot, RetrieverFactory
+from config.settings import Settings
+from retrieval.retriever import Retriever
+
+COMMANDS = [
+    BotCommand("ask", "Answer a question from the articles"),
+    BotCommand("sources", "Full citations of the last answer"),
+    BotCommand("help", "How to ask, and the commands"),
+    BotCommand("start", "What this bot is"),
+    BotCommand("reindex", "Pick up new articles (admins only)"),
+]
+CONCURRENT_UPDATES = 16  # one slow question must not hold up the others
+RATE_LIMIT_RETRIES = 3  # AIORateLimiter only honours 429 retry_after when retries are allowed
+
+
+def open_configured(settings: Settings) -> Retriever:
+    """The production retriever: the configured index, built from the seeds when missing."""
+    return Retriever.from_settings(settings)
+
+
+def build_application(settings: Settings, retriever_factory: RetrieverFactory = open_configured) -> Application:
+    """The bot, ready for run_polling/run_webhook: loads the index and sets its commands on start."""
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather")
+    bot = Newsbot(settings, retriever_factory)
+
+    async def post_init(application: Application) -> None:
+        await bot.load()
+        await application.bot.set_my_commands(COMMANDS)
+
+    application = (
+        Application.builder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_url)
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(post_init)
+        .build()
+    )
+    application.bot_data["newsbot"] = bot
+    private_or_group = filters.ChatType.PRIVATE | filters.ChatType.GROUPS
+    new_messages = filters.UpdateType.MESSAGE & private_or_group
+
+    application.add_handler(TypeHandler(Update, bot.gate), group=-1)
+    application.add_handler(CommandHandler("start", bot.start, filters=new_messages))
+    application.add_handler(CommandHandler("help", bot.help, filters=new_messages))
+    application.add_handler(CommandHandler("ask", bot.ask, filters=new_messages))
+    application.add_handler(CommandHandler("sources", bot.sources, filters=new_messages))
+    application.add_handler(CommandHandler("reindex", bot.reindex, filters=new_messages))
+    application.add_handler(MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, bot.text))
+    application.add_handler(MessageHandler(new_messages & filters.COMMAND, bot.unknown_command))
+    application.add_handler(MessageHandler(new_messages & ~filters.TEXT, bot.not_text))
+    application.add_handler(CallbackQueryHandler(bot.button))
+    application.add_handler(InlineQueryHandler(bot.inline))
+    application.add_error_handler(bot.error)
+    return application

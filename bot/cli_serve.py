@@ -1,0 +1,91 @@
+"""`newsbot serve`: run the Telegram bot, by long polling or behind a webhook."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Annotated, Optional
+from urllib.parse import urlsplit
+
+import typer
+
+from bot.cli import IndexOpt, SeedsOpt, app, err, fail, open_retriever, settings_from
+
+TOKEN_SHAPE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts as secret_token
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats records (tracebacks included) with every secret replaced by a placeholder."""
+
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
+        self.secrets = [s for s in secrets if s]
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self.secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+
+def configure_logging(secrets: list[str], verbose: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
+    # httpx logs every request URL, and Bot API URLs carry the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+@app.command()
+def serve(
+    webhook: Annotated[Optional[str], typer.Option("--webhook", metavar="URL", help="Public HTTPS URL Telegram should post updates to; without it the bot uses long polling.", show_default=False)] = None,
+    listen: Annotated[str, typer.Option("--listen", help="Address the webhook server binds to.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port the webhook server listens on.")] = 8443,
+    seeds: SeedsOpt = None,
+    index_dir: IndexOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Log debug details.")] = False,
+) -> None:
+    """Run the Telegram bot (token from TELEGRAM_BOT_TOKEN; see README "Run the bot")."""
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import build_application
+
+    settings = settings_from(seeds_dir=seeds, index_dir=index_dir)
+    token = settings.telegram_bot_token.get_secret_value().strip() if settings.telegram_bot_token else ""
+    if not token:
+        fail("TELEGRAM_BOT_TOKEN is not set; create a bot with @BotFather and export the token it gives you")
+    if not TOKEN_SHAPE.match(token):
+        fail("TELEGRAM_BOT_TOKEN is malformed; it should look like 123456789:AAE... "
+             "(digits, a colon, then letters, digits, _ or -), as @BotFather gives it")
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    if webhook is not None:
+        if urlsplit(webhook).scheme not in ("http", "https") or not urlsplit(webhook).netloc:
+            fail(f"--webhook must be a full URL such as https://bot.example.org/telegram, got {webhook!r}")
+        if not secret or not SECRET_SHAPE.match(secret):
+            fail("webhook mode needs NEWSBOT_WEBHOOK_SECRET: 1-256 characters from A-Z, a-z, 0-9, _ and -")
+    configure_logging([token, secret or ""], verbose)
+
+    # Load (or build) the index now, so problems surface as one clear line before polling starts.
+    retriever = open_retriever(settings)
+    application = build_application(settings, lambda _settings: retriever)
+    err.print(f"serving {retriever.article_count} articles by "
+              + (f"webhook at {webhook}" if webhook else "long polling") + "; Ctrl+C stops")
+    try:
+        if webhook is None:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+        else:
+            application.run_webhook(listen=listen, port=port, url_path=urlsplit(webhook).path.lstrip("/"),
+                                    webhook_url=webhook, secret_token=secret,
+                                    allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        fail("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather (/token)", 1)
+    except NetworkError as exc:
+        fail(f"cannot reach the Bot API at {settings.telegram_api_url}: {_redact(str(exc), token)}", 1)
+
+
+def _redact(text: str, token: str) -> str:
+    return text.replace(token, "<redacted>")
+

@@ -1,0 +1,95 @@
+"""The bot under test: the real PTB Application, pointed at the fake Bot API through base_url."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.handlers import Newsbot
+from config.settings import Settings, load_settings
+from retrieval.retriever import Retriever
+from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.embedder import FakeEmbedder
+
+ADMIN = 7
+ARTICLES = [
+    {"title": "Scholz to travel to Kyiv and Moscow", "date": "2022-02-11", "source": "Example Wire",
+     "url": "https://example.org/scholz-kyiv",
+     "text": "German Chancellor Olaf Scholz will visit Kyiv on February 14 and Moscow on February 15.\n\n"
+             "Scholz said the talks aim to ease tensions over Ukraine & NATO <b>expansion</b>."},
+    {"title": "Rain expected across the north", "date": "2022-02-01", "source": "Weather Desk",
+     "text": "Heavy rain is expected across the north this weekend, forecasters said.\n\n"
+             "Rivers may flood low fields near the coast."},
+    {"title": "Central bank holds rates", "date": "2022-02-09", "source": "Money Daily",
+     "text": "The central bank held interest rates steady on Wednesday.\n\n"
+             "Inflation stayed above the target for a sixth month."},
+]
+
+
+def write_corpus(folder: Path, articles: list[dict[str, Any]]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "news.jsonl").open("w", encoding="utf-8") as out:
+        for article in articles:
+            out.write(json.dumps(article) + "\n")
+    return folder
+
+
+@pytest.fixture
+def bot_settings(tmp_path: Path) -> Settings:
+    seeds = write_corpus(tmp_path / "seeds", ARTICLES)
+    return load_settings(seeds_dir=seeds, index_dir=tmp_path / "index", admin_ids=[ADMIN],
+                         allowed_chat_ids=[], min_confidence=0.05, throttle_questions=50)
+
+
+def fake_factory(embedder: FakeEmbedder | None = None) -> Callable[[Settings], Retriever]:
+    embedder = embedder or FakeEmbedder()
+
+    def factory(settings: Settings) -> Retriever:
+        return Retriever.from_settings(settings, embedder=embedder)
+
+    return factory
+
+
+@dataclass
+class Running:
+    api: FakeBotApi
+    app: Application
+
+    @property
+    def newsbot(self) -> Newsbot:
+        return self.app.bot_data["newsbot"]
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings, factory: Callable[[Settings], Retriever] | None = None,
+                      ) -> AsyncIterator[Running]:
+    """Starts the fake API and the bot (long polling); stops both afterwards."""
+    async with FakeBotApi() as api:
+        settings = settings.model_copy(update={"telegram_api_url": api.base_url,
+                                               "telegram_bot_token": SecretStr(api.token)})
+        app = build_application(settings, factory or fake_factory())
+        await app.initialize()
+        await app.post_init(app)  # what run_polling does between initialize and start
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        await app.start()
+        try:
+            yield Running(api, app)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.shutdown()
+
+
+def run(coro: Any) -> Any:
+    """Drives one async scenario (the suite does not use pytest-asyncio)."""
+    return asyncio.run(coro)
