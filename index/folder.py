@@ -197,11 +197,14 @@ class IndexWriter:
         for p in folder.rglob("*"):
             _fsync(p)
         _fsync(folder)
-        live = current_generation(self.root)
-        number = int(_GEN.match(live.name).group(1)) + 1 if live else 1
-        target = self.root / f"gen-{number:06d}"
-        if target.exists():
-            shutil.rmtree(target)  # a generation written but never made live (killed before the swap)
+        try:
+            live = current_generation(self.root)
+        except IndexCorrupt:
+            live = None  # a damaged pointer: this build replaces it
+        # Numbered past every folder on disk, so a damaged pointer or a generation written but
+        # never made live (killed before the swap) cannot collide with this one.
+        numbers = [int(m.group(1)) for p in self.root.iterdir() if (m := _GEN.match(p.name))]
+        target = self.root / f"gen-{max(numbers, default=0) + 1:06d}"
         os.rename(folder, target)
         self.folder = None
         pointer = self.root / f"{CURRENT}.tmp"
