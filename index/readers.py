@@ -6,6 +6,7 @@ import codecs
 import fnmatch
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -79,7 +80,8 @@ def read_plain(text: str, rel: str, markdown: bool) -> list[Article]:
         try:
             post = frontmatter.loads(text)
         except Exception as exc:  # YAML errors come in several types
-            raise ReadError(f"front matter is not valid YAML ({exc})") from None
+            # YAML messages span lines; a report line must stay one line.
+            raise ReadError(f"front matter is not valid YAML ({' '.join(str(exc).split())})") from None
         meta, text = dict(post.metadata), post.content
     lines = text.replace("\r\n", "\n").split("\n")
     title = str(meta.get("title") or "").strip()
@@ -217,7 +219,10 @@ class FolderReader:
                 raise ReadError("link points outside the seeds folder; copy the file in instead")
             if not target.exists():
                 raise ReadError("broken link")
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # reading a pipe or device could block the build forever
+            raise ReadError("not a regular file (a pipe, socket or device)")
+        size = info.st_size
         if size > self.max_file_bytes:
             raise ReadError(f"file is {size:,} bytes, over the {self.max_file_bytes:,}-byte limit; "
                             "split it or raise the max_file_bytes setting")

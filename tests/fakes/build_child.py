@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     except IndexLocked as exc:
         print(f"locked {exc}", flush=True)
         return 3
+    for failure in report.failures:
+        print(f"failed {failure}", flush=True)
     print(f"done {report.generation} {report.summary()}", flush=True)
     return 0
 
