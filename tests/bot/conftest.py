@@ -22,6 +22,7 @@ from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.embedder import FakeEmbedder
 
 ADMIN = 7
+ROOT_DIR = Path(__file__).resolve().parents[2]
 ARTICLES = [
     {"title": "Scholz to travel to Kyiv and Moscow", "date": "2022-02-11", "source": "Example Wire",
      "url": "https://example.org/scholz-kyiv",
@@ -71,21 +72,23 @@ class Running:
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings, factory: Callable[[Settings], Retriever] | None = None,
-                      ) -> AsyncIterator[Running]:
-    """Starts the fake API and the bot (long polling); stops both afterwards."""
+async def running_bot(settings: Settings, factory: Callable[[Settings], Retriever] | None = None, *,
+                      polling: bool = True) -> AsyncIterator[Running]:
+    """Starts the fake API and the bot (long polling unless told otherwise); stops both afterwards."""
     async with FakeBotApi() as api:
         settings = settings.model_copy(update={"telegram_api_url": api.base_url,
                                                "telegram_bot_token": SecretStr(api.token)})
         app = build_application(settings, factory or fake_factory())
         await app.initialize()
         await app.post_init(app)  # what run_polling does between initialize and start
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        if polling:
+            await app.updater.start_polling(poll_interval=0.0, timeout=1)
         await app.start()
         try:
             yield Running(api, app)
         finally:
-            await app.updater.stop()
+            if app.updater.running:
+                await app.updater.stop()
             await app.stop()
             await app.shutdown()
 

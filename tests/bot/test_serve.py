@@ -1,0 +1,106 @@
+"""`newsbot serve` and webhook mode: token checks, the secret, and the command end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import aiohttp
+from typer.testing import CliRunner
+
+from bot.cli import app
+from config.settings import Settings
+from tests.bot.conftest import ROOT_DIR, run, running_bot
+from tests.fakes.bot_api import FakeBotApi
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_refuses_a_missing_or_malformed_token_without_echoing_it() -> None:
+    runner = CliRunner()
+    missing = runner.invoke(app, ["serve"], env={"TELEGRAM_BOT_TOKEN": ""})
+    assert missing.exit_code == 2 and "TELEGRAM_BOT_TOKEN is not set" in missing.output
+    bad = "not-a-token-s3cr3t"
+    malformed = runner.invoke(app, ["serve"], env={"TELEGRAM_BOT_TOKEN": bad})
+    assert malformed.exit_code == 2 and "malformed" in malformed.output and bad not in malformed.output
+    no_secret = runner.invoke(app, ["serve", "--webhook", "https://example.org/hook"],
+                              env={"TELEGRAM_BOT_TOKEN": "123:abc", "NEWSBOT_WEBHOOK_SECRET": ""})
+    assert no_secret.exit_code == 2 and "NEWSBOT_WEBHOOK_SECRET" in no_secret.output
+
+
+def test_webhook_refuses_updates_without_the_secret(bot_settings: Settings) -> None:
+    port = free_port()
+
+    async def scenario() -> None:
+        async with running_bot(bot_settings, polling=False) as bot:
+            url = f"http://127.0.0.1:{port}/telegram"
+            await bot.app.updater.start_webhook(listen="127.0.0.1", port=port, url_path="telegram",
+                                                webhook_url=url, secret_token="s3cret-value")
+            assert bot.api.webhook["url"] == url and bot.api.webhook["secret_token"] == "s3cret-value"
+            update = {"update_id": 1, "message": {
+                "message_id": 1, "date": 0, "chat": {"id": 31, "type": "private"},
+                "from": {"id": 31, "is_bot": False, "first_name": "A"}, "text": "/help",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
+            async with aiohttp.ClientSession() as http:
+                async with http.post(url, json=update) as response:
+                    assert response.status == 403
+                wrong = {"X-Telegram-Bot-Api-Secret-Token": "guess"}
+                async with http.post(url, json=update, headers=wrong) as response:
+                    assert response.status == 403
+                right = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-value"}
+                async with http.post(url, json=update | {"update_id": 2}, headers=right) as response:
+                    assert response.status == 200
+            [sent] = await bot.api.wait_for("sendMessage")
+            assert sent.params["chat_id"] == 31 and "/sources" in sent.params["text"]
+            assert len(bot.api.sent()) == 1
+
+    run(scenario())
+
+
+def test_newsbot_serve_answers_over_long_polling_and_keeps_the_token_out_of_logs(tmp_path: Path) -> None:
+    from tests.bot.conftest import ARTICLES, write_corpus
+
+    seeds = write_corpus(tmp_path / "seeds", ARTICLES)
+    # The command itself, in its own process, with only the embedder swapped for the fake one.
+    launcher = textwrap.dedent("""
+        import sys
+        import bot.cli
+        from tests.fakes.embedder import FakeEmbedder
+        bot.cli.make_embedder = lambda settings: FakeEmbedder()
+        sys.argv = ["newsbot", "serve", "--verbose"]
+        bot.cli.main()
+    """)
+
+    async def scenario() -> str:
+        async with FakeBotApi() as api:
+            env = os.environ | {"TELEGRAM_BOT_TOKEN": api.token, "NEWSBOT_TELEGRAM_API_URL": api.base_url,
+                                "NEWSBOT_SEEDS_DIR": str(seeds), "NEWSBOT_INDEX_DIR": str(tmp_path / "index"),
+                                "NEWSBOT_MIN_CONFIDENCE": "0.05", "PYTHONPATH": str(ROOT_DIR)}
+            process = subprocess.Popen([sys.executable, "-c", launcher], env=env, cwd=tmp_path,
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            try:
+                await api.message("when does Scholz visit Kyiv?")
+                [sent] = await api.wait_for("sendMessage", timeout=120)
+                assert "February 14" in sent.params["text"]
+            finally:
+                process.send_signal(signal.SIGINT)
+                # The fake API must keep answering while the bot shuts down.
+                output, _ = await asyncio.to_thread(process.communicate, timeout=60)
+            assert process.returncode == 0, output
+            return output
+
+    output = run(scenario())
+    assert "serving 3 articles by long polling" in output
+    assert "123456:" not in output and "TEST-token_abc" not in output
+    assert "Traceback" not in output
