@@ -98,8 +98,8 @@ def render_answer(answer: Answer, *, full: bool = False) -> str:
         parts.append(f"<i>Reading this as: {escape(answer.resolved_question)}</i>")
     if answer.answer is not None:
         parts.append(_short_answer(answer, span))
-        if answer.citations:
-            parts.append("<b>Sources</b>" if full else "<b>From</b>")
+        if answer.citations and full:
+            parts.append("<b>Sources</b>")
     elif answer.citations:
         parts.append("I could not find the answer in the articles. The nearest ones:")
     else:
