@@ -16,13 +16,20 @@ SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts 
 
 
 class RedactingFormatter(logging.Formatter):
-    """Formats records (tracebacks included) with every secret replaced by a placeholder."""
+    """Formats records (tracebacks included) with every secret replaced by a placeholder.
 
-    def __init__(self, fmt: str, secrets: list[str]) -> None:
+    Unless verbose, python-telegram-bot's own records lose their tracebacks: its network
+    errors are expected events, and newsbot reports them in one line of its own.
+    """
+
+    def __init__(self, fmt: str, secrets: list[str], *, verbose: bool = False) -> None:
         super().__init__(fmt)
         self.secrets = [s for s in secrets if s]
+        self.verbose = verbose
 
     def format(self, record: logging.LogRecord) -> str:
+        if not self.verbose and record.exc_info and record.name.startswith("telegram"):
+            record = logging.makeLogRecord(record.__dict__ | {"exc_info": None, "exc_text": None})
         text = super().format(record)
         for secret in self.secrets:
             text = text.replace(secret, "<redacted>")
@@ -31,7 +38,8 @@ class RedactingFormatter(logging.Formatter):
 
 def configure_logging(secrets: list[str], verbose: bool) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets,
+                                            verbose=verbose))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
     # httpx logs every request URL, and Bot API URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)

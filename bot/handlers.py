@@ -45,6 +45,7 @@ GROUPS = (Chat.GROUP, Chat.SUPERGROUP)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 TURNS_KEPT = 32  # answers whose buttons still work, per chat
 MORE_PER_PRESS = 3
+INLINE_SETTLE_SECONDS = 0.4
 _COMMAND = re.compile(r"^/(\w+)(?:@(\w+))?")
 
 
@@ -101,6 +102,7 @@ class Newsbot:
         self.corpus = Corpus(0, None, None)
         self.throttle = Throttle(settings.throttle_questions, settings.throttle_seconds)
         self.refused: set[int] = set()
+        self.latest_inline: dict[int, str] = {}
         self.rebuilding = False
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -268,6 +270,11 @@ class Newsbot:
         question = query.query.strip()
         if not question or len(question) > self.settings.max_question_chars:
             await query.answer([], cache_time=5)
+            return
+        # Telegram sends a query per keystroke: answer only the one the user stopped typing at.
+        self.latest_inline[query.from_user.id] = query.id
+        await asyncio.sleep(INLINE_SETTLE_SECONDS)
+        if self.latest_inline.get(query.from_user.id) != query.id:
             return
         answer = await asyncio.to_thread(self.current().answer, question)
         await query.answer(inline_results(answer), cache_time=300)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from pathlib import Path
 
 import pytest
@@ -72,14 +73,18 @@ def test_sources_command_and_follow_up_history(bot_settings: Settings) -> None:
 def test_inline_query_offers_the_answer_as_articles(bot_settings: Settings) -> None:
     async def scenario() -> None:
         async with running_bot(bot_settings) as bot:
-            await bot.api.inline(QUESTION)
-            await bot.api.inline("")
+            for typed in ("wh", "when does Sch", QUESTION):  # one query per keystroke
+                await bot.api.inline(typed)
+            await bot.api.inline("", user_id=101)
             calls = await bot.api.wait_for("answerInlineQuery", count=2)
+            await bot.api.settle()
+            assert len(bot.api.sent("answerInlineQuery")) == 2  # the half-typed ones are dropped
             results = next(c.params["results"] for c in calls if c.params["results"])
             assert all(r["type"] == "article" for r in results)
             content = results[0]["input_message_content"]
             assert content["parse_mode"] == "HTML" and "February 14" in content["message_text"]
             assert len({r["id"] for r in results}) == len(results)
+            assert QUESTION in content["message_text"]
 
     run(scenario())
 
@@ -240,3 +245,32 @@ def test_fake_api_reads_json_bodies_too(bot_settings: Settings) -> None:
             assert json.dumps(bot.api.calls[-1].params)
 
     run(scenario())
+
+
+def test_a_slow_question_does_not_hold_up_other_chats(bot_settings: Settings) -> None:
+    release = threading.Event()
+
+    class Slow(Retriever):
+        def answer(self, question: str, history: list[Answer] | None = None, k: int | None = None) -> Answer:
+            if "slow" in question:
+                release.wait(30)
+            return super().answer(question, history=history, k=k)
+
+    def factory(settings: Settings) -> Retriever:
+        plain = fake_factory()(settings)
+        return Slow(plain.reader, plain.embedder, top_k=plain.top_k)
+
+    async def scenario() -> None:
+        async with running_bot(bot_settings, factory) as bot:
+            await bot.api.message("a slow question about Kyiv", chat_id=40, user_id=40)
+            await bot.api.wait_for("sendChatAction", lambda c: c.params["chat_id"] == 40)
+            await bot.api.message(QUESTION, chat_id=41, user_id=41)
+            await bot.api.wait_for("sendMessage", lambda c: c.params["chat_id"] == 41)
+            assert bot.api.sent(chat_id=40) == []  # still thinking, while chat 41 got its answer
+            release.set()
+            await bot.api.wait_for("sendMessage", lambda c: c.params["chat_id"] == 40)
+
+    try:
+        run(scenario())
+    finally:
+        release.set()

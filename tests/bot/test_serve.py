@@ -104,3 +104,30 @@ def test_newsbot_serve_answers_over_long_polling_and_keeps_the_token_out_of_logs
     assert "serving 3 articles by long polling" in output
     assert "123456:" not in output and "TEST-token_abc" not in output
     assert "Traceback" not in output
+
+
+def test_a_token_the_api_rejects_is_one_clear_line_and_never_printed(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import threading
+
+    import bot.cli
+    from tests.bot.conftest import ARTICLES, write_corpus
+    from tests.fakes.embedder import FakeEmbedder
+
+    monkeypatch.setattr(bot.cli, "make_embedder", lambda settings: FakeEmbedder())
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    api = asyncio.run_coroutine_threadsafe(FakeBotApi().start(), loop).result(10)
+    wrong = "987654:WRONG-secret_value"
+    try:
+        result = CliRunner().invoke(app, ["serve"], env={
+            "TELEGRAM_BOT_TOKEN": wrong, "NEWSBOT_TELEGRAM_API_URL": api.base_url,
+            "NEWSBOT_SEEDS_DIR": str(write_corpus(tmp_path / "seeds", ARTICLES)),
+            "NEWSBOT_INDEX_DIR": str(tmp_path / "index")})
+    finally:
+        asyncio.run_coroutine_threadsafe(api.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+    assert result.exit_code == 1, result.output
+    assert "Telegram rejected TELEGRAM_BOT_TOKEN" in result.output
+    assert wrong not in result.output and "WRONG-secret" not in result.output
+    assert "Traceback" not in result.output
+    assert [c.status for c in api.calls if c.method == "getMe"] == [401]
