@@ -59,8 +59,9 @@ class Chunker:
 
     def split(self, article: Article, first_id: int = 0) -> list[Chunk]:
         text = article.text
-        # The title is embedded with each chunk, so it uses part of the window.
-        title_cost = min(self.count_tokens(article.title) + 1, self.window // 4)
+        # The title is embedded with each chunk, so it uses part of the window: all of its cost
+        # counts, or a long title would push the chunk's tail past what the model reads.
+        title_cost = self.count_tokens(article.title) + 1
         budget = max(8, min(self.max_tokens, self.window - title_cost))
         units = self._units(text, article.paragraph_spans(), budget)
         costs = [self.count_tokens(text[u.start:u.end]) for u in units]

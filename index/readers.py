@@ -283,8 +283,14 @@ class FolderReader:
             sidecar.meta[target] = {k: record[k] for k in META_FIELDS if record.get(k) not in (None, "")}
 
 
+def _lines(text: str) -> list[str]:
+    # JSON Lines ends a record at "\n" only; str.splitlines() would also cut at U+2028, U+0085 and
+    # others that JSON allows raw inside a string.
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def _jsonl(text: str, rel: str, report: ReadReport) -> Iterator[tuple[int, dict[str, Any]]]:
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(_lines(text), 1):
         if not line.strip():
             continue
         try:
@@ -300,7 +306,7 @@ def _jsonl(text: str, rel: str, report: ReadReport) -> Iterator[tuple[int, dict[
 
 def _is_sidecar(text: str) -> bool:
     # The first valid record decides, so one broken line does not turn a sidecar into articles.
-    for line in text.splitlines():
+    for line in _lines(text):
         if line.strip():
             try:
                 record = json.loads(line)
