@@ -162,3 +162,5 @@ def main() -> None:
 # Commands that live in their own modules register themselves on `app` when imported.
 # One import line per module, kept in this block.
 from bot import cli_serve  # noqa: E402,F401
+from bot import cli_eval  # noqa: E402,F401
+from bot import cli_chat  # noqa: E402,F401

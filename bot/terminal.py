@@ -13,8 +13,27 @@ def citation_line(c: Citation) -> str:
     return " — ".join(parts)
 
 
+def excerpt_text(answer: Answer, c: Citation) -> Text:
+    """The excerpt in quotes, with the short answer in bold when it lies inside this excerpt."""
+    text = Text("“")
+    start, end = answer.answer_start, answer.answer_end
+    if (answer.answer_citation == c.n and start is not None and end is not None
+            and c.start <= start < end <= c.end and (start, end) != (c.start, c.end)):
+        text.append(c.excerpt[: start - c.start])
+        text.append(c.excerpt[start - c.start: end - c.start], style="bold")
+        text.append(c.excerpt[end - c.start:])
+    else:
+        text.append(c.excerpt)
+    text.append("”\n")
+    return text
+
+
 def render_answer(answer: Answer) -> Text:
     text = Text()
+    if answer.resolved_question:
+        text.append(f"(understood as: {answer.resolved_question})\n", style="dim")
+    if answer.date_filter:
+        text.append(f"(articles dated {answer.date_filter})\n", style="dim")
     if answer.answer is None:
         text.append("The articles don't say.", style="bold yellow")
         if answer.citations:
@@ -27,9 +46,9 @@ def render_answer(answer: Answer) -> Text:
     text.append("\n")
     for c in answer.citations:
         text.append(f"\n[{c.n}] ", style="bold cyan")
-        text.append(f"“{c.excerpt}”\n")
+        text.append(excerpt_text(answer, c))
         text.append(f"    {citation_line(c)}\n", style="dim")
         text.append(f"    {c.url or c.path}\n", style="dim")
         if c.also_in:
-            text.append(f"    also in: {', '.join(c.also_in)}\n", style="dim")
+            text.append(f"    also in: {'; '.join(c.also_in)}\n", style="dim")
     return text

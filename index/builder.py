@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.bm25 import BM25Index
 from index.chunking import Chunker
 from index.embedder import Embedder
 from index.folder import IndexWriter
@@ -124,6 +125,8 @@ class IndexBuilder:
                 writer.add_article(article, chunks, vectors[row: row + len(chunks)])
                 row += len(chunks)
             report.chunks_embedded = row
+            # BM25 has no incremental update: rebuilt from the new generation's chunk store.
+            BM25Index.from_chunk_db(writer._chunks.db).save(writer.folder)
             if on_write is not None:
                 on_write(writer)
             report.articles, report.chunks = len(manifest.articles), manifest.chunk_count

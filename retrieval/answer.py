@@ -2,77 +2,230 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from index.chunking import sentence_spans
 from index.embedder import Embedder
+from index.records import ArticleInfo, Chunk
 from retrieval.records import Answer, Citation, Hit
-from retrieval.text import content_words, overlap
+from retrieval.spans import answer_type, find_span
+from retrieval.text import content_words, normalize, overlap
+
+# Shorter sentences ("He agreed.") say too little alone: the next one joins the excerpt.
+MIN_EXCERPT_CHARS = 60
+# Candidates this close to the best score count as answering too (for "as of" and collapsing).
+TIE_MARGIN = 0.03
 
 
 @dataclass(frozen=True, slots=True)
 class Excerpt:
-    """A candidate sentence: offsets are into its article's text."""
+    """A candidate sentence (or two): offsets are into its article's text."""
 
     hit: Hit
     text: str
     start: int
     end: int
     score: float
+    confidence: float
+
+
+class SentenceCache:
+    """Sentence offsets and vectors per chunk, so repeated passages are embedded once."""
+
+    def __init__(self, embedder: Embedder, size: int = 20_000) -> None:
+        self.embedder = embedder
+        self.size = size
+        self._items: OrderedDict[int, tuple[list[tuple[int, int]], np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def warm(self, chunks: list[Chunk], batch_size: int = 256) -> None:
+        """Embeds the sentences of many chunks in large batches (an evaluation run's first step)."""
+        for i in range(0, len(chunks), batch_size):
+            self.get(chunks[i: i + batch_size])
+
+    def save(self, path: Path) -> None:
+        with self._lock:
+            items = list(self._items.items())
+        spans = [sp for _, (sps, _) in items for sp in sps]
+        np.savez(path, ids=np.asarray([i for i, _ in items], np.int64),
+                 counts=np.asarray([len(sps) for _, (sps, _) in items], np.int64),
+                 spans=np.asarray(spans, np.int64).reshape(-1, 2),
+                 vectors=np.concatenate([v for _, (_, v) in items]) if items else np.zeros((0, 1), np.float32))
+
+    def load(self, path: Path) -> int:
+        """Adds the sentences saved by ``save``; returns how many chunks that covered."""
+        data = np.load(path)
+        row = 0
+        with self._lock:
+            for chunk_id, n in zip(data["ids"].tolist(), data["counts"].tolist(), strict=True):
+                spans = [tuple(x) for x in data["spans"][row: row + n].tolist()]
+                self._items[chunk_id] = (spans, data["vectors"][row: row + n])
+                row += n
+        return len(data["ids"])
+
+    def get(self, chunks: list[Chunk]) -> list[tuple[list[tuple[int, int]], np.ndarray]]:
+        with self._lock:
+            missing = [c for c in dict.fromkeys(chunks) if c.id not in self._items]
+        if missing:
+            spans = {c.id: _excerpt_spans(c.text) for c in missing}
+            texts = [c.text[s:e] for c in missing for s, e in spans[c.id]]
+            vectors = self.embedder.embed_batch(texts) if texts else np.zeros((0, 1), np.float32)
+            row = 0
+            with self._lock:
+                for c in missing:
+                    n = len(spans[c.id])
+                    self._items[c.id] = (spans[c.id], vectors[row: row + n])
+                    row += n
+        with self._lock:
+            out = []
+            for c in chunks:
+                self._items.move_to_end(c.id)
+                out.append(self._items[c.id])
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+            return out
+
+
+def _excerpt_spans(text: str) -> list[tuple[int, int]]:
+    """Sentences of a chunk, a too-short one joined with the next (offsets into the chunk)."""
+    spans = sentence_spans(text)
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(spans):
+        s, e = spans[i]
+        if e - s < MIN_EXCERPT_CHARS and i + 1 < len(spans) and "\n\n" not in text[e: spans[i + 1][0]]:
+            e = spans[i + 1][1]
+            i += 1
+        out.append((s, e))
+        i += 1
+    return out
+
+
+def describe(article: ArticleInfo) -> str:
+    """How "also in" names another article: title, source and date."""
+    bits = [b for b in (article.source, article.date.isoformat() if article.date else None) if b]
+    return f"{article.title} ({', '.join(bits)})" if bits else article.title
 
 
 class AnswerComposer:
-    """Scores the sentences of the top passages against the question and cites the best."""
+    """Scores the sentences of the top passages against the question and cites the best.
+
+    A sentence's score mixes its embedding similarity to the question, the share of the
+    question's content words it holds, its passage's retrieval rank, and whether it holds a
+    candidate of the asked-for kind (a date for "when"). The confidence compared with
+    ``min_confidence`` leaves out the rank, which says nothing about whether an answer exists.
+    """
 
     def __init__(self, embedder: Embedder, *, min_confidence: float = 0.35, max_citations: int = 3,
-                 semantic_weight: float = 0.6) -> None:
+                 semantic_weight: float = 0.6, per_article: int = 2) -> None:
         if not 0 <= min_confidence <= 1:
             raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
         if max_citations < 1:
             raise ValueError(f"max_citations must be at least 1, got {max_citations}")
+        if not 0 <= semantic_weight <= 1:
+            raise ValueError(f"semantic_weight must be between 0 and 1, got {semantic_weight}")
+        if per_article < 1:
+            raise ValueError(f"per_article must be at least 1, got {per_article}")
         self.embedder = embedder
         self.min_confidence = min_confidence
         self.max_citations = max_citations
         self.semantic_weight = semantic_weight
+        self.per_article = per_article
+        self.sentences = SentenceCache(embedder)
 
-    def compose(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> Answer:
-        excerpts = self.excerpts(question, hits, query_vector)
+    def compose(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None, *,
+                max_citations: int | None = None) -> Answer:
+        kind = answer_type(question)
+        excerpts = self.excerpts(question, hits, query_vector, kind)
         if not excerpts:
-            return Answer(question=question, answer=None, confident=False, citations=[])
-        best_per_article: dict[str, Excerpt] = {}
-        for ex in excerpts:
-            kept = best_per_article.get(ex.hit.article.id)
-            if kept is None or ex.score > kept.score:
-                best_per_article[ex.hit.article.id] = ex
-        ranked = sorted(best_per_article.values(), key=lambda e: -e.score)[: self.max_citations]
+            return Answer(question=question, answer=None, confident=False, citations=[], answer_type=kind)
+        ranked = self._select(excerpts, max_citations or self.max_citations)
+        confidence = max(ex.confidence for ex in excerpts)
+        confident = confidence >= self.min_confidence
+        as_of = None
+        if confident:
+            ranked, as_of = self._newest_first(ranked)
         citations = [self._cite(n, ex) for n, ex in enumerate(ranked, 1)]
-        confident = ranked[0].score >= self.min_confidence
-        return Answer(
-            question=question, answer=ranked[0].text if confident else None, confident=confident,
-            citations=citations, answer_citation=1 if confident else None,
-        )
+        answer = Answer(question=question, answer=None, confident=confident, citations=citations,
+                        answer_type=kind, confidence=round(confidence, 4), as_of=as_of)
+        if not confident:
+            return answer
+        best = ranked[0]
+        span = find_span(question, best.text, kind)
+        if span is None:
+            answer.answer, answer.answer_start, answer.answer_end = best.text, best.start, best.end
+        else:
+            answer.answer = best.text[span.start: span.end]
+            answer.answer_start, answer.answer_end = best.start + span.start, best.start + span.end
+        answer.answer_citation = 1
+        return answer
 
-    def excerpts(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> list[Excerpt]:
-        candidates: list[tuple[Hit, int, int]] = []
-        for hit in hits:
-            chunk = hit.chunk
-            for s, e in sentence_spans(chunk.text):
-                candidates.append((hit, chunk.start + s, chunk.start + e))
-        if not candidates:
+    def excerpts(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None,
+                 kind: str | None = None) -> list[Excerpt]:
+        if not hits:
             return []
-        texts = [hit.chunk.text[s - hit.chunk.start: e - hit.chunk.start] for hit, s, e in candidates]
         if query_vector is None:
             query_vector = self.embedder.embed_batch([question])
-        sentence_vectors = self.embedder.embed_batch(texts)
-        semantic = (sentence_vectors @ query_vector[0]).astype(float)
         terms = set(content_words(question))
         out = []
-        for (hit, s, e), text, sim in zip(candidates, texts, semantic, strict=True):
-            score = self.semantic_weight * max(0.0, sim) + (1 - self.semantic_weight) * overlap(terms, text)
-            out.append(Excerpt(hit, text, s, e, float(score)))
+        for hit, (spans, vectors) in zip(hits, self.sentences.get([h.chunk for h in hits]), strict=True):
+            if not spans:
+                continue
+            semantic = np.clip(vectors @ query_vector[0], 0.0, 1.0)
+            prior = 1.0 / hit.rank
+            for (s, e), sim in zip(spans, semantic, strict=True):
+                text = hit.chunk.text[s:e]
+                confidence = self.semantic_weight * float(sim) + (1 - self.semantic_weight) * overlap(terms, text)
+                typed = 0.05 if kind and find_span(question, text, kind) else 0.0
+                score = 0.85 * confidence + 0.1 * prior + typed
+                out.append(Excerpt(hit, text, hit.chunk.start + s, hit.chunk.start + e, score, confidence))
         return out
+
+    def _select(self, excerpts: list[Excerpt], limit: int) -> list[Excerpt]:
+        """Best first; at most ``per_article`` per article; the same sentence elsewhere -> also in."""
+        chosen: list[Excerpt] = []
+        also: dict[int, list[ArticleInfo]] = {}
+        per_article: dict[str, int] = {}
+        seen_text: dict[str, int] = {}
+        for ex in sorted(excerpts, key=lambda e: -e.score):
+            key = normalize(ex.text)
+            if key in seen_text:
+                first = chosen[seen_text[key]]
+                if first.hit.article.id != ex.hit.article.id and all(
+                        a.id != ex.hit.article.id for a in also.get(seen_text[key], [])):
+                    also.setdefault(seen_text[key], []).append(ex.hit.article)
+                continue
+            if len(chosen) >= limit or per_article.get(ex.hit.article.id, 0) >= self.per_article:
+                continue
+            if any(c.hit.article.id == ex.hit.article.id and c.start < ex.end and ex.start < c.end for c in chosen):
+                continue  # overlapping chunks cut the same sentence twice
+            seen_text[key] = len(chosen)
+            per_article[ex.hit.article.id] = per_article.get(ex.hit.article.id, 0) + 1
+            chosen.append(ex)
+        out = []
+        for i, ex in enumerate(chosen):
+            extra = tuple(ex.hit.also_in) + tuple(also.get(i, []))
+            if extra:
+                ex = Excerpt(Hit(ex.hit.chunk, ex.hit.article, ex.hit.score, ex.hit.rank, extra),
+                             ex.text, ex.start, ex.end, ex.score, ex.confidence)
+            out.append(ex)
+        return out
+
+    @staticmethod
+    def _newest_first(ranked: list[Excerpt]) -> tuple[list[Excerpt], object]:
+        """When near-equal excerpts from differently dated articles compete, the newest leads."""
+        top = ranked[0].confidence
+        close = [ex for ex in ranked if ex.confidence >= top - TIE_MARGIN and ex.hit.article.date is not None]
+        dates = {ex.hit.article.date for ex in close}
+        if len(dates) < 2 or normalize(close[0].text) == normalize(close[-1].text):
+            return ranked, None
+        newest = max(close, key=lambda ex: ex.hit.article.date)
+        return [newest] + [ex for ex in ranked if ex is not newest], newest.hit.article.date
 
     @staticmethod
     def _cite(n: int, ex: Excerpt) -> Citation:
@@ -82,5 +235,5 @@ class AnswerComposer:
         return Citation(
             n=n, title=a.title, source=a.source, date=a.date, url=a.url, path=a.path,
             paragraph=paragraph, excerpt=ex.text, score=round(ex.score, 4), start=ex.start, end=ex.end,
-            article_id=a.id, chunk_id=c.id,
+            article_id=a.id, chunk_id=c.id, also_in=[describe(x) for x in ex.hit.also_in],
         )

@@ -19,6 +19,8 @@ class Hit:
     article: ArticleInfo
     score: float
     rank: int
+    # Other articles holding a near-identical passage, collapsed into this hit.
+    also_in: tuple[ArticleInfo, ...] = ()
 
 
 class Citation(BaseModel):
@@ -54,6 +56,12 @@ class Answer(BaseModel):
     answer_citation: int | None = None
     as_of: date | None = None
     resolved_question: str | None = None
+    # What the question asked for (date, number, person, place, other) and the overall confidence
+    # that was compared with ``min_confidence``. Offsets answer_start/answer_end are into the
+    # article of citation ``answer_citation``, in the same frame as Citation.start/end.
+    answer_type: str | None = None
+    confidence: float = 0.0
+    date_filter: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The stable shape `newsbot ask --json` prints and scripts rely on."""

@@ -1,20 +1,44 @@
-"""The library entry point: open an index, search it, answer from it."""
+"""The library entry point: open an index, search it (dense, BM25 or hybrid), answer from it."""
 
 from __future__ import annotations
 
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from index.embedder import Embedder, SentenceTransformerEmbedder
+from index.bm25 import BM25Index
 from index.builder import IndexBuilder
+from index.embedder import Embedder, SentenceTransformerEmbedder
 from index.folder import IndexReader, current_generation
 from retrieval.answer import AnswerComposer
+from retrieval.dates import DateWindow, find_date_window
+from retrieval.followup import resolve_followup
+from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.records import Answer, Hit
+from retrieval.text import words
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES = ("dense", "bm25", "hybrid")
+# Passages ranked before cutting to k: enough for article-level recall@10 and for collapsing.
+POOL = 50
+# Two passages from different articles sharing this much of their wording are one statement.
+NEAR_DUPLICATE = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """What one search found: passages best first, and the date window the question set."""
+
+    hits: list[Hit]
+    query_vector: np.ndarray
+    window: DateWindow | None
 
 
 class Retriever:
@@ -25,16 +49,33 @@ class Retriever:
     """
 
     def __init__(self, reader: IndexReader, embedder: Embedder, *, top_k: int = 5,
-                 min_confidence: float = 0.35, mode: Mode = "dense") -> None:
+                 min_confidence: float = 0.35, mode: Mode = "dense", rrf_k: int = 60,
+                 dense_weight: float = 1.0, bm25_weight: float = 1.0, max_citations: int = 3) -> None:
         if top_k < 1:
             raise ValueError(f"top_k must be at least 1, got {top_k}")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if rrf_k < 1:
+            raise ValueError(f"rrf_k must be at least 1, got {rrf_k}")
+        if dense_weight < 0 or bm25_weight < 0 or dense_weight + bm25_weight == 0:
+            raise ValueError(f"dense_weight and bm25_weight must be 0 or more and not both 0, "
+                             f"got {dense_weight} and {bm25_weight}")
         self.reader = reader
         self.embedder = embedder
         self.top_k = top_k
         self.mode = mode
-        self.composer = AnswerComposer(embedder, min_confidence=min_confidence)
+        self.rrf_k = rrf_k
+        self.weights = (dense_weight, bm25_weight)
+        self.composer = AnswerComposer(embedder, min_confidence=min_confidence, max_citations=max_citations)
+        # Indexes written before BM25 was part of a generation get one built in memory.
+        self.bm25 = BM25Index.load(reader.folder) or BM25Index.from_chunk_db(reader.chunks.db)
+        rows = reader.chunks.db.execute(
+            "SELECT c.id, a.date FROM chunks c JOIN articles a ON a.id = c.article_id").fetchall()
+        self._chunk_ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+        self._chunk_dates = [date.fromisoformat(r[1]) if r[1] else None for r in rows]
+        self.newest = max((d for d in self._chunk_dates if d), default=None)
+        self._question_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, index_dir: str | Path, *, embedder: Embedder | None = None, settings=None,  # noqa: ANN001
@@ -42,7 +83,8 @@ class Retriever:
         """Opens the index in ``index_dir``; the embedder must be the model the index was built with."""
         if settings is not None:
             options = {"top_k": settings.top_k, "min_confidence": settings.min_confidence,
-                       "mode": settings.search_mode} | options
+                       "mode": settings.search_mode, "rrf_k": settings.rrf_k,
+                       "dense_weight": settings.dense_weight, "bm25_weight": settings.bm25_weight} | options
             embedder = embedder or SentenceTransformerEmbedder(settings.model_name, settings.batch_size)
         reader = IndexReader.open(Path(index_dir))
         embedder = embedder or SentenceTransformerEmbedder(reader.manifest.model)
@@ -64,31 +106,140 @@ class Retriever:
         return len(self.reader.manifest.articles)
 
     def search(self, question: str, k: int | None = None, mode: Mode | None = None) -> list[Hit]:
-        """The ``k`` passages most likely to answer ``question``, best first."""
-        return self._search(question, k or self.top_k, mode or self.mode, None)[0]
+        """The ``k`` passages most likely to answer ``question``, best first.
 
-    def answer(self, question: str, history: list[str] | None = None, k: int | None = None) -> Answer:
-        """A short answer with numbered citations, or a decline when the articles do not say."""
+        Date words in the question ("in March 2022", "last week") keep only articles of those dates.
+        """
+        return self.rank(question, mode or self.mode, k or self.top_k).hits[: k or self.top_k]
+
+    def answer(self, question: str, history: list[Answer] | None = None, k: int | None = None,
+               mode: Mode | None = None) -> Answer:
+        """A short answer with numbered citations, or a decline when the articles do not say.
+
+        ``history`` holds the earlier turns' answers, oldest first; a short follow-up ("and when
+        does he go to Moscow?") is resolved against the last of them.
+        """
+        return self.answer_ranked(question, history=history, k=k, mode=mode)[0]
+
+    def answer_ranked(self, question: str, *, history: list[Answer] | None = None, k: int | None = None,
+                      mode: Mode | None = None, max_citations: int | None = None) -> tuple[Answer, list[Hit]]:
+        """The answer and the whole passage ranking behind it (for evaluation and debugging)."""
         question = question.strip()
         if not question:
             raise ValueError("the question is empty; ask something, e.g. 'when does Scholz visit Kyiv?'")
-        hits, query_vector = self._search(question, k or self.top_k, self.mode, None)
-        return self.composer.compose(question, hits, query_vector)
+        resolved = resolve_followup(question, history or [])
+        ranking = self.rank(resolved, mode or self.mode, k or self.top_k)
+        answer = self.composer.compose(resolved, ranking.hits[: k or self.top_k], ranking.query_vector,
+                                       max_citations=max_citations)
+        answer.question = question
+        if resolved != question:
+            answer.resolved_question = resolved
+        if ranking.window is not None:
+            answer.date_filter = f"{ranking.window.text}: {ranking.window.describe()}"
+        return answer, ranking.hits
 
-    def _search(self, question: str, k: int, mode: Mode, query_vector: np.ndarray | None) -> tuple[list[Hit], np.ndarray]:
+    def rank(self, question: str, mode: Mode, k: int) -> Ranking:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-        if query_vector is None:
-            query_vector = self.embedder.embed_batch([question])
-        scores, ids = self.reader.vectors.search(query_vector, k)
-        pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-        return self._hits(pairs), query_vector
+        window = find_date_window(question, self.newest) if self.newest else None
+        allowed = self._allowed(window)
+        if allowed is not None and not len(allowed):
+            window, allowed = None, None  # no article of those dates: rank them all rather than none
+        query_vector = self._embed_question(question)
+        pool = max(POOL, 4 * k)
+        dense: list[tuple[int, float]] = []
+        sparse: list[tuple[int, float]] = []
+        if mode != "bm25":
+            dense = self._dense(query_vector, pool, allowed)
+        if mode != "dense":
+            found = self.bm25.search(question, pool, allowed)
+            sparse = list(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
+        if mode == "hybrid":
+            fused = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in sparse]], self.weights, self.rrf_k)
+            pairs = [(r.id, r.score) for r in fused[:pool]]
+        else:
+            pairs = dense if mode == "dense" else sparse
+        return Ranking(self._collapse(self._hits(pairs)), query_vector, window)
+
+    def _embed_question(self, question: str) -> np.ndarray:
+        # The same question is often searched again (another mode, a retry): embed it once.
+        with self._lock:
+            vector = self._question_vectors.get(question)
+        if vector is None:
+            vector = self.embedder.embed_batch([question])
+            with self._lock:
+                self._question_vectors[question] = vector
+                while len(self._question_vectors) > 256:
+                    self._question_vectors.popitem(last=False)
+        return vector
+
+    def warm(self, batch_size: int = 256, progress: Callable[[int], None] | None = None,
+             cache_dir: Path | None = None) -> None:
+        """Embeds every chunk's sentences up front, in large batches: an evaluation's first step.
+
+        With ``cache_dir`` the vectors are kept there per index generation and reused next time.
+        """
+        saved = None
+        if cache_dir is not None:
+            model = re.sub(r"\W+", "_", self.embedder.name)
+            saved = Path(cache_dir) / f"sentences-{self.reader.folder.name}-{model}.npz"
+            if saved.is_file():
+                self.composer.sentences.load(saved)
+                if progress:
+                    progress(self.chunk_count)
+                return
+        chunks = list(self.reader.chunks.iter_chunks())
+        for i in range(0, len(chunks), batch_size):
+            self.composer.sentences.warm(chunks[i: i + batch_size], batch_size)
+            if progress:
+                progress(len(chunks[i: i + batch_size]))
+        if saved is not None:
+            self.composer.sentences.save(saved)
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self._chunk_ids)
+
+    def _dense(self, query_vector: np.ndarray, pool: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+        size = len(self.reader.vectors)
+        if not size:
+            return []
+        # A date window filters after the search, so it searches deeper to keep enough in range.
+        depth = min(size, pool if allowed is None else max(pool, 40 * pool))
+        scores, ids = self.reader.vectors.search(query_vector, depth)
+        keep = None if allowed is None else set(allowed.tolist())
+        pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True)
+                 if i >= 0 and (keep is None or int(i) in keep)]
+        return pairs[:pool]
+
+    def _allowed(self, window: DateWindow | None) -> np.ndarray | None:
+        if window is None:
+            return None
+        return self._chunk_ids[[window.contains(d) for d in self._chunk_dates]] if len(self._chunk_ids) else \
+            np.zeros(0, np.int64)
 
     def _hits(self, pairs: list[tuple[int, float]]) -> list[Hit]:
         chunks = self.reader.chunks.chunks([i for i, _ in pairs])
         articles = self.reader.chunks.articles(c.article_id for c in chunks.values())
         return [Hit(chunks[i], articles[chunks[i].article_id], score, rank)
                 for rank, (i, score) in enumerate(pairs, 1) if i in chunks]
+
+    @staticmethod
+    def _collapse(hits: list[Hit]) -> list[Hit]:
+        """Near-identical passages of other articles fold into the first one, as "also in"."""
+        kept: list[tuple[Hit, set[str], list]] = []
+        for hit in hits:
+            bag = set(words(hit.chunk.text))
+            for i, (first, first_bag, also) in enumerate(kept):
+                if first.article.id != hit.article.id and bag and first_bag and \
+                        len(bag & first_bag) / len(bag | first_bag) >= NEAR_DUPLICATE:
+                    if all(a.id != hit.article.id for a in also):
+                        also.append(hit.article)
+                    break
+            else:
+                kept.append((hit, bag, []))
+        return [Hit(h.chunk, h.article, h.score, rank, tuple(also))
+                for rank, (h, _, also) in enumerate(kept, 1)]
 
     def close(self) -> None:
         self.reader.close()

@@ -36,3 +36,13 @@ def overlap(question_terms: set[str], text: str) -> float:
         if term in present or (len(term) > 4 and any(w.startswith(term[:5]) for w in present)):
             found += 1
     return found / len(question_terms)
+
+
+_NOT_WORD = re.compile(r"[^\w\s]", re.UNICODE)
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def normalize(text: str) -> str:
+    """SQuAD-style answer normalisation: lower case, no punctuation or articles, single spaces."""
+    text = _NOT_WORD.sub(" ", text.lower().replace("’", "'"))
+    return " ".join(_ARTICLES.sub(" ", text).split())

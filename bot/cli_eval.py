@@ -1,0 +1,117 @@
+"""`newsbot eval DATASET_DIR`: retrieval and answer quality on a question set, mode by mode."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from bot import cli
+from bot.cli import app, err, fail, out, settings_from
+
+COLUMNS = ["R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "hit@1", "hit@3", "hit@5", "declined", "ms_mean", "ms_p95"]
+
+
+def _open(dataset, cache: Path, settings, embedder, quiet: bool):  # noqa: ANN001, ANN202
+    from index.builder import IndexBuilder
+    from index.manifest import IndexProblem
+    from retrieval.evaluate import cache_folder
+    from retrieval.retriever import Retriever
+
+    folder = cache_folder(dataset, cache)
+    builder = IndexBuilder.from_settings(settings, embedder)
+    try:
+        report = builder.build(folder / "seeds", folder / "index", show_progress_bar=not quiet)
+        if not quiet:
+            err.print(f"{dataset.name}: {report.summary()} (cache {folder})")
+        return Retriever.open(folder / "index", embedder=embedder, settings=settings, max_citations=5)
+    except IndexProblem as exc:
+        fail(str(exc), 1)
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err, disable=quiet)
+
+
+@app.command("eval")
+def eval_command(
+    dataset_dir: Annotated[Path, typer.Argument(help="Question set folder with corpus.jsonl, queries.jsonl and qrels.tsv (e.g. corpora/eval/xquad_en).", show_default=False)],
+    mode: Annotated[Optional[str], typer.Option("--mode", help="Search mode to score: dense, bm25 or hybrid (default: settings search_mode).", show_default=False)] = None,
+    compare: Annotated[bool, typer.Option("--compare", help="Score bm25, dense and hybrid side by side in one run.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as one JSON object.")] = False,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Score only N queries, spread evenly over the set.", show_default=False)] = None,
+    unanswerable: Annotated[Optional[Path], typer.Option("--unanswerable", help="Another question set whose questions, asked against this corpus, must be declined; prints the decline trade-off.", show_default=False)] = None,
+    cache: Annotated[Path, typer.Option("--cache", help="Folder for the indexed corpora (reused while a corpus is unchanged).")] = Path("data/eval-cache"),
+    k: Annotated[Optional[int], typer.Option("--k", min=1, max=50, help="Passages to answer from (default: settings top_k).", show_default=False)] = None,
+) -> None:
+    """Measure Recall@1/5/10, MRR@10, nDCG@10, answer-hit@1/3/5, decline rate and latency on a question set."""
+    from retrieval.evaluate import DatasetError, load_dataset, run, tradeoffs
+
+    if compare and mode is not None:
+        fail("use either --mode or --compare, not both")
+    settings = settings_from(top_k=k, search_mode=mode)
+    modes = ["bm25", "dense", "hybrid"] if compare else [settings.search_mode]
+    try:
+        dataset = load_dataset(dataset_dir).sample(limit)
+        others = load_dataset(unanswerable).sample(limit) if unanswerable else None
+    except DatasetError as exc:
+        fail(str(exc))
+    embedder = cli.make_embedder(settings)  # looked up at call time: tests swap in a fake
+    retriever = _open(dataset, cache, settings, embedder, as_json)
+
+    def answer_fn(question: str, m: str):  # noqa: ANN202
+        return retriever.answer_ranked(question, mode=m, max_citations=5)
+
+    with _progress(as_json) as bar:
+        # Sentences embedded in large batches first: the per-question answer step then only looks up.
+        task = bar.add_task("embedding sentences", total=retriever.chunk_count)
+        retriever.warm(progress=lambda n: bar.advance(task, n), cache_dir=retriever.reader.folder.parent.parent)
+    with _progress(as_json) as bar:
+        task = bar.add_task(f"{dataset.name} ({', '.join(modes)})", total=len(dataset.queries))
+        scores = run(dataset, answer_fn, modes, lambda n: bar.advance(task, n))
+    result: dict = {"dataset": dataset.name, "queries": len(dataset.queries), "min_confidence": settings.min_confidence,
+                    "modes": {m: s.summary() for m, s in scores.items()}}
+    if others is not None:
+        primary = modes[-1]
+        with _progress(as_json) as bar:
+            task = bar.add_task(f"unanswerable: {others.name} against {dataset.name}", total=len(others.queries))
+            against = run(others, lambda q, _m: answer_fn(q, primary), [primary], lambda n: bar.advance(task, n))
+        unans = against[primary]
+        result["unanswerable"] = {
+            "set": others.name, "mode": primary, "queries": unans.count,
+            "declined": round(unans.declined / max(unans.count, 1), 4),
+            "tradeoff": [{"threshold": t.threshold, "answerable_declined": round(t.answerable_declined, 4),
+                          "unanswerable_declined": round(t.unanswerable_declined, 4)}
+                         for t in tradeoffs(scores[primary].confidences, unans.confidences)],
+            "answerable_confidences": scores[primary].confidences if as_json else None,
+            "unanswerable_confidences": unans.confidences if as_json else None,
+        }
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    _print(result)
+
+
+def _print(result: dict) -> None:
+    table = Table(title=f"{result['dataset']}: {result['queries']} queries (min_confidence {result['min_confidence']})")
+    table.add_column("mode")
+    for c in COLUMNS:
+        table.add_column(c, justify="right")
+    for m, s in result["modes"].items():
+        table.add_row(m, *[f"{s[c]:.0f}" if c.startswith("ms") else f"{s[c]:.3f}" for c in COLUMNS])
+    out.print(table)
+    unans = result.get("unanswerable")
+    if unans:
+        out.print(f"unanswerable ({unans['set']} questions, {unans['mode']}): {unans['declined']:.1%} declined")
+        trade = Table(title="decline trade-off by min_confidence")
+        for c in ("threshold", "answerable declined", "unanswerable declined"):
+            trade.add_column(c, justify="right")
+        for t in unans["tradeoff"]:
+            trade.add_row(f"{t['threshold']:.3f}", f"{t['answerable_declined']:.1%}", f"{t['unanswerable_declined']:.1%}")
+        out.print(trade)

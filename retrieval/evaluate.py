@@ -1,0 +1,209 @@
+"""Measuring retrieval and answers on a question set (corpus.jsonl, queries.jsonl, qrels.tsv).
+
+Article-level Recall@1/5/10, MRR@10 and nDCG@10 over the passage ranking; answer-hit@n: the
+gold answer, normalised, appears in one of the first n cited excerpts; the decline rate; and the
+latency of a whole ``answer`` call. One run scores several search modes side by side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retrieval.records import Answer, Hit
+from retrieval.text import normalize
+
+CUTOFFS = (1, 5, 10)
+HIT_AT = (1, 3, 5)
+CORPUS, QUERIES, QRELS = "corpus.jsonl", "queries.jsonl", "qrels.tsv"
+
+
+class DatasetError(ValueError):
+    """A question set that cannot be read; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    relevant: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    name: str
+    folder: Path
+    queries: tuple[Query, ...]
+    # Line number in corpus.jsonl -> corpus id: the reader names jsonl articles "corpus.jsonl#L<n>".
+    ids_by_line: dict[int, str]
+
+    @property
+    def corpus(self) -> Path:
+        return self.folder / CORPUS
+
+    def corpus_id(self, article_path: str) -> str | None:
+        _, _, line = article_path.rpartition("#L")
+        return self.ids_by_line.get(int(line)) if line.isdigit() else None
+
+    def sample(self, limit: int | None) -> Dataset:
+        """Every n-th query, so a limited run still covers the whole set."""
+        if limit is None or limit >= len(self.queries):
+            return self
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        step = len(self.queries) / limit
+        picked = tuple(self.queries[int(i * step)] for i in range(limit))
+        return Dataset(self.name, self.folder, picked, self.ids_by_line)
+
+
+def _jsonl(path: Path) -> list[tuple[int, dict]]:
+    if not path.is_file():
+        raise DatasetError(f"{path} is missing; a question set needs {CORPUS}, {QUERIES} and {QRELS}")
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append((n, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                raise DatasetError(f"{path}:{n}: invalid JSON ({exc.msg})") from None
+    return rows
+
+
+def load_dataset(folder: str | Path) -> Dataset:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetError(f"{str(folder)!r} is not a folder; give a question set such as corpora/eval/xquad_en")
+    ids_by_line = {}
+    for n, row in _jsonl(folder / CORPUS):
+        if "id" not in row or "text" not in row:
+            raise DatasetError(f"{folder / CORPUS}:{n}: a record needs 'id' and 'text'")
+        ids_by_line[n] = str(row["id"])
+    qrels: dict[str, set[str]] = {}
+    qrels_path = folder / QRELS
+    if qrels_path.is_file():
+        for line in qrels_path.read_text(encoding="utf-8").splitlines()[1:]:
+            parts = line.split("\t")
+            if len(parts) >= 2 and (len(parts) < 3 or parts[2].strip() not in ("0", "")):
+                qrels.setdefault(parts[0], set()).add(parts[1])
+    queries = []
+    for n, row in _jsonl(folder / QUERIES):
+        if "id" not in row or "question" not in row:
+            raise DatasetError(f"{folder / QUERIES}:{n}: a query needs 'id' and 'question'")
+        qid = str(row["id"])
+        relevant = qrels.get(qid) or set(map(str, row.get("doc_ids", [])))
+        queries.append(Query(qid, row["question"], tuple(row.get("answers", [])), frozenset(relevant)))
+    if not queries:
+        raise DatasetError(f"{folder / QUERIES} holds no queries")
+    return Dataset(folder.name, folder, tuple(queries), ids_by_line)
+
+
+def cache_folder(dataset: Dataset, cache_root: Path) -> Path:
+    """Seeds and index for this corpus: keyed by its content, so a changed corpus gets a new one."""
+    digest = hashlib.sha256(dataset.corpus.read_bytes()).hexdigest()[:12]
+    target = Path(cache_root) / f"{dataset.name}-{digest}"
+    seeds = target / "seeds"
+    if not (seeds / CORPUS).is_file():
+        seeds.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(dataset.corpus, seeds / CORPUS)
+    return target
+
+
+# --- metrics -------------------------------------------------------------------------------------
+
+def article_ranking(hits: Sequence[Hit], dataset: Dataset) -> list[str]:
+    """Corpus ids in the order their first passage was ranked."""
+    seen: dict[str, None] = {}
+    for hit in hits:
+        cid = dataset.corpus_id(hit.article.path)
+        if cid is not None:
+            seen.setdefault(cid, None)
+    return list(seen)
+
+
+def answer_hit(answer: Answer, gold: Sequence[str], n: int) -> bool:
+    golds = [normalize(g) for g in gold if normalize(g)]
+    return any(g in normalize(c.excerpt) for c in answer.citations[:n] for g in golds)
+
+
+@dataclass
+class ModeScore:
+    """Running totals for one search mode."""
+
+    mode: str
+    recall: dict[int, float] = field(default_factory=lambda: {k: 0.0 for k in CUTOFFS})
+    mrr: float = 0.0
+    ndcg: float = 0.0
+    hits: dict[int, int] = field(default_factory=lambda: {n: 0 for n in HIT_AT})
+    declined: int = 0
+    count: int = 0
+    seconds: list[float] = field(default_factory=list)
+    confidences: list[float] = field(default_factory=list)
+
+    def add(self, query: Query, ranking: list[str], answer: Answer, seconds: float) -> None:
+        self.count += 1
+        relevant = query.relevant
+        if relevant:
+            for k in CUTOFFS:
+                self.recall[k] += len(relevant & set(ranking[:k])) / len(relevant)
+            first = next((i for i, d in enumerate(ranking[:10], 1) if d in relevant), None)
+            self.mrr += 1 / first if first else 0.0
+            dcg = sum(1 / math.log2(i + 1) for i, d in enumerate(ranking[:10], 1) if d in relevant)
+            ideal = sum(1 / math.log2(i + 1) for i in range(1, min(len(relevant), 10) + 1))
+            self.ndcg += dcg / ideal
+        for n in HIT_AT:
+            self.hits[n] += answer_hit(answer, query.answers, n)
+        self.declined += not answer.confident
+        self.seconds.append(seconds)
+        self.confidences.append(answer.confidence)
+
+    def summary(self) -> dict[str, float]:
+        n = max(self.count, 1)
+        ms = sorted(s * 1000 for s in self.seconds) or [0.0]
+        out = {f"R@{k}": self.recall[k] / n for k in CUTOFFS}
+        out |= {"MRR@10": self.mrr / n, "nDCG@10": self.ndcg / n}
+        out |= {f"hit@{k}": self.hits[k] / n for k in HIT_AT}
+        out |= {"declined": self.declined / n, "ms_mean": statistics.fmean(ms),
+                "ms_p95": ms[min(len(ms) - 1, int(0.95 * len(ms)))]}
+        return {k: round(v, 4) for k, v in out.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Tradeoff:
+    """At threshold t: the share of answerable and of unanswerable questions declined."""
+
+    threshold: float
+    answerable_declined: float
+    unanswerable_declined: float
+
+
+def tradeoffs(answerable: Sequence[float], unanswerable: Sequence[float],
+              thresholds: Sequence[float] | None = None) -> list[Tradeoff]:
+    thresholds = thresholds or [round(0.2 + 0.025 * i, 3) for i in range(17)]
+    rows = []
+    for t in thresholds:
+        rows.append(Tradeoff(t, sum(c < t for c in answerable) / max(len(answerable), 1),
+                             sum(c < t for c in unanswerable) / max(len(unanswerable), 1)))
+    return rows
+
+
+def run(dataset: Dataset, answer_fn: Callable[[str, str], tuple[Answer, list[Hit]]], modes: Sequence[str],
+        progress: Callable[[int], None] | None = None) -> dict[str, ModeScore]:
+    """Asks every query in every mode; ``answer_fn(question, mode)`` is the retriever's answer_ranked."""
+    scores = {m: ModeScore(m) for m in modes}
+    for query in dataset.queries:
+        for mode in modes:
+            started = time.perf_counter()
+            answer, hits = answer_fn(query.question, mode)
+            elapsed = time.perf_counter() - started
+            scores[mode].add(query, article_ranking(hits, dataset), answer, elapsed)
+        if progress:
+            progress(1)
+    return scores

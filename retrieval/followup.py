@@ -1,0 +1,77 @@
+"""Follow-up questions resolved against the last turn: "what about Germany?", "and when does he go?".
+
+Rules rather than a model: a follow-up either names a replacement ("what about X?") for the last
+question's final entity, or leans on a pronoun for the last question's first entity. A question
+that names its own entities stands alone and is left as asked.
+"""
+
+from __future__ import annotations
+
+import re
+
+from retrieval.records import Answer
+from retrieval.spans import PERSON, PLACE
+
+_ABOUT = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+(?P<x>.+?)\s*[?.!]*\s*$", re.I)
+_AND = re.compile(r"^\s*(?:and|also|but|so)\s+(?P<rest>.+)$", re.I)
+_ENTITY = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+(?:of\s+|de\s+|van\s+|von\s+)?[A-Z][\w’'\-]*)*")
+_PERSONAL = re.compile(r"\b(he|she|him|his|her|hers)\b", re.I)
+_THING = re.compile(r"\b(they|them|their|it|its)\b", re.I)
+_THERE = re.compile(r"\bthere\b", re.I)
+_QUESTION_WORDS = frozenset("what when where who whom whose which why how is are was were do does did can "
+                            "could will would should and but so also the a an in on at i".split())
+
+
+def entities(text: str) -> list[tuple[int, int]]:
+    """Capitalised names in ``text`` (offsets), not counting a capitalised first question word."""
+    found = []
+    for m in _ENTITY.finditer(text):
+        start, end = m.span()
+        first = m.group(0).split()[0]
+        if first.lower() in _QUESTION_WORDS:
+            rest = m.group(0)[len(first):].lstrip()
+            if not rest:
+                continue
+            start = end - len(rest)
+        found.append((start, end))
+    return found
+
+
+def _names(answer: Answer) -> str:
+    return answer.resolved_question or answer.question
+
+
+def resolve_followup(question: str, history: list[Answer]) -> str:
+    """The question as it would be asked alone, given the turns before it (oldest first)."""
+    if not history:
+        return question
+    last = history[-1]
+    before = _names(last)
+    previous = entities(before)
+    about = _ABOUT.match(question)
+    if about:
+        replacement = about.group("x")
+        if not previous:
+            return f"{before.rstrip(' ?')} {replacement}?"
+        start, end = previous[-1]
+        return before[:start] + replacement + before[end:]
+    m = _AND.match(question)
+    rest = m.group("rest") if m else question
+    if not previous:
+        return question
+    # A "who" or "where" answer names what the next question's "he" or "there" means.
+    first, final = previous[0], previous[-1]
+    name = last.answer if last.answer and last.answer_type == PERSON else before[first[0]: first[1]]
+    place = last.answer if last.answer and last.answer_type == PLACE else before[final[0]: final[1]]
+    resolved = _PERSONAL.sub(lambda p: f"{name}'s" if p.group(1).lower() in ("his", "hers") else name, rest)
+    resolved = _THERE.sub(f"in {place}", resolved)
+    if not entities(rest):
+        resolved = _THING.sub(lambda p: f"{name}'s" if p.group(1).lower() in ("their", "its") else name,
+                              resolved)
+    if resolved != rest or entities(rest):
+        return resolved
+    if m or len(rest.split()) <= 3:
+        # No pronoun to replace: a bare "and when?" borrows the last question's names.
+        names = ", ".join(before[s:e] for s, e in previous)
+        return f"{rest.rstrip(' ?')} ({names})?"
+    return question
