@@ -76,6 +76,11 @@ def run_build(settings, embedder, *, full: bool = False, wait: float = 0.0, quie
     if report.note:
         err.print(report.note)
     err.print(report.summary())
+    from index.onnx_embedder import export_beside_index
+
+    problem = export_beside_index(embedder, settings.index_dir)  # lets `ask` start without torch
+    if problem:
+        err.print(f"warning: {problem}")
     return report
 
 
@@ -106,7 +111,9 @@ def open_retriever(settings, *, quiet: bool = False):  # noqa: ANN001, ANN201
     from index.manifest import IndexProblem
     from retrieval.retriever import Retriever
 
-    embedder = make_embedder(settings)
+    from index.onnx_embedder import query_embedder
+
+    embedder = query_embedder(settings.index_dir, settings.model_name) or make_embedder(settings)
     try:
         if current_generation(Path(settings.index_dir)) is None:
             run_build(settings, embedder, quiet=quiet)
@@ -164,3 +171,4 @@ def main() -> None:
 from bot import cli_serve  # noqa: E402,F401
 from bot import cli_eval  # noqa: E402,F401
 from bot import cli_chat  # noqa: E402,F401
+from bot import cli_bench  # noqa: E402,F401

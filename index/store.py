@@ -1,13 +1,28 @@
-"""Vector stores: a small protocol, and FAISS behind it."""
+"""Vector stores: a small protocol, and FAISS behind it, with the search index chosen by size.
+
+Every generation keeps the exact vectors (``vectors.faiss``, a flat index with stable 64-bit chunk
+ids): builds edit that one. Above ``flat_index_max`` vectors, saving also writes an approximate
+search index (``vectors.ann.faiss``); a reader then loads only that one, so a serving process holds
+one copy of the vectors (or a compressed one), never both.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Protocol, Self
+from typing import Literal, Protocol, Self, get_args
 
 import numpy as np
 
 VECTORS = "vectors.faiss"
+ANN_VECTORS = "vectors.ann.faiss"
+
+# ivf-flat: exact vectors in inverted lists (same memory as flat, a fraction of the work);
+# ivf-sq8: the same with one byte per dimension (a quarter of the memory, a little recall);
+# hnsw: a graph over exact vectors (fast, but ~20 % more memory and slow to build).
+AnnKind = Literal["ivf-flat", "ivf-sq8", "hnsw"]
+ANN_KINDS: tuple[str, ...] = get_args(AnnKind)
+DEFAULT_FLAT_MAX = 200_000
 
 
 class VectorStore(Protocol):
@@ -33,16 +48,90 @@ class VectorStore(Protocol):
     def load(cls, folder: Path, dimension: int) -> Self: ...
 
 
-class FaissStore:
-    """Exact inner-product search over unit vectors (cosine), with stable 64-bit chunk ids."""
+def ivf_lists(n: int) -> int:
+    """Inverted lists for ``n`` vectors: about 4·sqrt(n), the usual FAISS rule of thumb."""
+    return max(1, min(65_536, int(4 * math.sqrt(n)), n // 40))
 
-    def __init__(self, dimension: int, index: object | None = None) -> None:
+
+def build_ann(kind: AnnKind, vectors: np.ndarray, ids: np.ndarray, *, nprobe: int | None = None,
+              ef_search: int = 128, seed: int = 0):  # noqa: ANN201 - a faiss.Index
+    """An approximate inner-product index over ``vectors`` (unit rows), answering with ``ids``."""
+    import faiss
+
+    if kind not in ANN_KINDS:
+        raise ValueError(f"index kind must be one of {', '.join(ANN_KINDS)}, got {kind!r}")
+    n, d = vectors.shape
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    ids = np.asarray(ids, dtype=np.int64)
+    if kind == "hnsw":
+        graph = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efConstruction = 80
+        graph.hnsw.efSearch = ef_search
+        index = faiss.IndexIDMap2(graph)
+        index.add_with_ids(vectors, ids)
+        return index
+    lists = ivf_lists(n)
+    quantizer = faiss.IndexFlatIP(d)
+    if kind == "ivf-flat":
+        index = faiss.IndexIVFFlat(quantizer, d, lists, faiss.METRIC_INNER_PRODUCT)
+    else:
+        index = faiss.IndexIVFScalarQuantizer(quantizer, d, lists, faiss.ScalarQuantizer.QT_8bit,
+                                              faiss.METRIC_INNER_PRODUCT)
+    # k-means on a sample: 64 points per list is plenty, and keeps training to seconds at 1M.
+    rng = np.random.default_rng(seed)
+    sample = vectors[rng.choice(n, size=min(n, 64 * lists), replace=False)]
+    index.train(sample)
+    index.add_with_ids(vectors, ids)
+    index.nprobe = nprobe or max(8, lists // 32)
+    return index
+
+
+class FaissStore:
+    """Inner-product search over unit vectors (cosine), with stable 64-bit chunk ids.
+
+    ``flat_index_max`` and ``ann_kind`` only matter when saving: up to that many vectors search is
+    exact; above it the saved generation also carries an ``ann_kind`` index, which readers use.
+    """
+
+    def __init__(self, dimension: int, index: object | None = None, *,
+                 flat_index_max: int = DEFAULT_FLAT_MAX, ann_kind: AnnKind = "ivf-flat",
+                 folder: Path | None = None) -> None:
         import faiss
 
         if dimension <= 0:
             raise ValueError(f"dimension must be positive, got {dimension}")
+        if flat_index_max < 1:
+            raise ValueError(f"flat_index_max must be at least 1, got {flat_index_max}")
+        if ann_kind not in ANN_KINDS:
+            raise ValueError(f"ann_kind must be one of {', '.join(ANN_KINDS)}, got {ann_kind!r}")
         self.dimension = dimension
-        self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        self.flat_index_max = flat_index_max
+        self.ann_kind = ann_kind
+        self._folder = folder
+        self._flat = index if index is not None or folder is not None else \
+            faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        self._ann = None
+
+    @property
+    def index(self):  # noqa: ANN201 - the faiss index searches go to
+        if self._ann is None and self._flat is None and self._folder is not None:
+            ann = self._folder / ANN_VECTORS
+            if ann.is_file():
+                self._ann = _read(ann)
+            else:
+                self._flat = _read(self._folder / VECTORS)
+        return self._ann if self._ann is not None else self._flat
+
+    @property
+    def flat(self):  # noqa: ANN201 - the exact index that builds edit
+        if self._flat is None:
+            self._flat = _read(self._folder / VECTORS)
+        return self._flat
+
+    @property
+    def kind(self) -> str:
+        """What searches run on: 'flat' or one of ANN_KINDS."""
+        return _kind_of(self.index)
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
@@ -54,12 +143,15 @@ class FaissStore:
         if len(ids) != len(vectors):
             raise ValueError(f"{len(ids)} ids for {len(vectors)} vectors")
         if len(ids):
-            self.index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+            self.flat.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+            self._ann = None  # stale now; rebuilt on save
 
     def remove(self, ids: np.ndarray) -> int:
         if not len(ids):
             return 0
-        return int(self.index.remove_ids(np.asarray(ids, dtype=np.int64)))
+        removed = int(self.flat.remove_ids(np.asarray(ids, dtype=np.int64)))
+        self._ann = None
+        return removed
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(queries, dtype=np.float32)
@@ -70,14 +162,41 @@ class FaissStore:
     def save(self, folder: Path) -> list[str]:
         import faiss
 
-        faiss.write_index(self.index, str(folder / VECTORS))
-        return [VECTORS]
+        flat = self.flat
+        faiss.write_index(flat, str(folder / VECTORS))
+        if flat.ntotal <= self.flat_index_max:
+            return [VECTORS]
+        if self._ann is None:
+            vectors = faiss.downcast_index(flat.index).reconstruct_n(0, flat.ntotal)
+            ids = faiss.vector_to_array(flat.id_map)
+            self._ann = build_ann(self.ann_kind, vectors, ids)
+        faiss.write_index(self._ann, str(folder / ANN_VECTORS))
+        return [VECTORS, ANN_VECTORS]
 
     @classmethod
-    def load(cls, folder: Path, dimension: int) -> FaissStore:
-        import faiss
+    def load(cls, folder: Path, dimension: int, **options) -> FaissStore:
+        """Opens the store in ``folder``; files are read on first use (search reads only one)."""
+        store = cls(dimension, folder=Path(folder), **options)
+        found = store.index.d
+        if found != dimension:
+            raise ValueError(f"{folder} holds vectors of dimension {found}, manifest says {dimension}")
+        return store
 
-        index = faiss.read_index(str(folder / VECTORS))
-        if index.d != dimension:
-            raise ValueError(f"{VECTORS} holds dimension {index.d}, manifest says {dimension}")
-        return cls(dimension, index)
+
+def _read(path: Path):  # noqa: ANN202
+    import faiss
+
+    return faiss.read_index(str(path))
+
+
+def _kind_of(index) -> str:  # noqa: ANN001
+    import faiss
+
+    inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap2) else index
+    if isinstance(inner, faiss.IndexHNSW):
+        return "hnsw"
+    if isinstance(inner, faiss.IndexIVFScalarQuantizer):
+        return "ivf-sq8"
+    if isinstance(inner, faiss.IndexIVF):
+        return "ivf-flat"
+    return "flat"

@@ -1,0 +1,1 @@
+"""`newsbot bench`: newsbot against the bare tools it is built on, measured side by side."""

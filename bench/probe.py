@@ -1,0 +1,49 @@
+"""A serving process to measure from outside: ``python -m bench.probe INDEX QUESTIONS [FAISS_FILE]``.
+
+Opens the index the way `newsbot ask` does (ONNX question embedder when exported), answers every
+question in the QUESTIONS file (one per line), and prints its peak RSS as JSON. With FAISS_FILE it
+loads only that vector index and the question embedder (the FAISS-only figure at 1M).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def main(argv: list[str]) -> None:
+    index_dir, questions = Path(argv[0]), Path(argv[1]).read_text().splitlines()
+    from config.settings import load_settings
+    from index.onnx_embedder import query_embedder
+
+    settings = load_settings(index_dir=index_dir)
+    started = time.perf_counter()
+    embedder = query_embedder(index_dir, settings.model_name)
+    if embedder is None:
+        from index.embedder import SentenceTransformerEmbedder
+
+        embedder = SentenceTransformerEmbedder(settings.model_name)
+    if len(argv) > 2:
+        import faiss
+
+        index = faiss.read_index(argv[2])
+        for q in questions:
+            index.search(embedder.embed_batch([q]), 10)
+    else:
+        from retrieval.retriever import Retriever
+
+        retriever = Retriever.open(index_dir, embedder=embedder, settings=settings)
+        for q in questions:
+            retriever.answer(q)
+    print(json.dumps({"peak_rss_mb": round(peak_rss_mb(), 1), "seconds": round(time.perf_counter() - started, 2)}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,83 @@
+"""The benchmark's typed results: one row per figure, and the whole run."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One measured figure, its bare-tool baseline when there is one, and its target."""
+
+    section: str
+    metric: str
+    value: float | None
+    unit: str
+    baseline: float | None = None
+    baseline_name: str | None = None
+    target: str | None = None
+    met: bool | None = None
+    note: str | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.value is None or not self.baseline:
+            return None
+        return self.value / self.baseline
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyPoint:
+    """Median and 99th percentile latency of one system at one index size (for the plot)."""
+
+    system: str
+    chunks: int
+    p50_ms: float
+    p99_ms: float
+
+
+@dataclass
+class BenchReport:
+    """Everything one `newsbot bench` run measured, and on what."""
+
+    quick: bool
+    machine: dict[str, str] = field(default_factory=dict)
+    rows: list[Row] = field(default_factory=list)
+    latency: list[LatencyPoint] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, row: Row) -> Row:
+        self.rows.append(row)
+        return row
+
+    def to_json(self) -> dict:
+        return {
+            "quick": self.quick, "seconds": round(self.seconds, 1), "machine": self.machine,
+            "rows": [asdict(r) | {"ratio": r.ratio} for r in self.rows],
+            "latency": [asdict(p) for p in self.latency], "notes": self.notes,
+        }
+
+
+def describe_machine() -> dict[str, str]:
+    import os
+
+    import faiss
+    import numpy as np
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    try:
+        with open("/proc/meminfo") as fh:
+            mem_kb = int(fh.readline().split()[1])
+        memory = f"{mem_kb / 2**20:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        memory = "unknown"
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": memory,
+            "python": platform.python_version(), "os": platform.platform(terse=True),
+            "faiss": faiss.__version__, "numpy": np.__version__}

@@ -1,0 +1,76 @@
+"""The benchmark's outputs: a table for the terminal, JSON, and the latency plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+
+from bench.records import BenchReport
+
+COLUMNS = ("section", "metric", "newsbot", "baseline", "ratio", "target", "met", "note")
+
+
+def _num(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    text = f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    return f"{text} {unit}".strip()
+
+
+def table(report: BenchReport) -> Table:
+    out = Table(title=f"newsbot bench{' --quick' if report.quick else ''} ({report.seconds:.0f} s)")
+    for name in COLUMNS:
+        out.add_column(name, overflow="fold")
+    for r in report.rows:
+        baseline = f"{_num(r.baseline, r.unit)} ({r.baseline_name})" if r.baseline is not None else "-"
+        met = "-" if r.met is None else ("met" if r.met else "MISSED")
+        ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
+        out.add_row(r.section, r.metric, _num(r.value, r.unit), baseline, ratio, r.target or "-", met,
+                    r.note or "")
+    return out
+
+
+def markdown(report: BenchReport) -> str:
+    """The same table as GitHub markdown (for the README)."""
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for r in report.rows:
+        baseline = f"{_num(r.baseline, r.unit)} ({r.baseline_name})" if r.baseline is not None else "-"
+        met = "-" if r.met is None else ("met" if r.met else "**missed**")
+        ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
+        cells = [r.section, r.metric, _num(r.value, r.unit), baseline, ratio, r.target or "-", met, r.note or ""]
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def plot(report: BenchReport, path: Path) -> Path:
+    """p50 (solid) and p99 (dashed) latency by index size, one line per system, log-log."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; there is no screen
+    import matplotlib.pyplot as plt
+
+    systems: dict[str, list] = {}
+    for p in report.latency:
+        systems.setdefault(p.system, []).append(p)
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    for n, (system, points) in enumerate(sorted(systems.items())):
+        points.sort(key=lambda p: p.chunks)
+        xs = [p.chunks for p in points]
+        color = f"C{n % 10}"
+        ax.plot(xs, [p.p50_ms for p in points], "o-", color=color, label=f"{system} p50")
+        ax.plot(xs, [p.p99_ms for p in points], "x--", color=color, alpha=0.6, label=f"{system} p99")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("chunks in the index")
+    ax.set_ylabel("latency per question (ms)")
+    machine = report.machine
+    ax.set_title(f"Query latency by index size ({machine.get('cores', '?')} cores, {machine.get('cpu', '')[:40]})",
+                 fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,56 @@
+"""`newsbot bench`: speed and memory against the bare tools, as a table, JSON and a plot."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from rich.console import Console
+
+from bot.cli import app, err, fail, out
+
+DEFAULT_PLOT = Path("docs/bench.png")
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="A small run (under 2 minutes): 24 articles, 10k chunks, no 1M.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as one JSON object instead of a table.")] = False,
+    plot: Annotated[Optional[Path], typer.Option("--out", help=f"Where to write the latency plot (PNG; default {DEFAULT_PLOT}).", show_default=False)] = None,
+    workdir: Annotated[Optional[Path], typer.Option("--workdir", help="Scratch folder for the benchmark's indexes (default: a temporary folder, removed after).", show_default=False)] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Also print the table as markdown (for the README).")] = False,
+) -> None:
+    """Measure indexing, incremental updates, query latency, memory, cold start and bot throughput."""
+    from bench.report import markdown as to_markdown
+    from bench.report import plot as draw
+    from bench.report import table
+    from bench.run import BenchPlan, run_bench
+
+    target = plot or DEFAULT_PLOT
+    if target.suffix.lower() != ".png":
+        fail(f"--out must name a .png file, got {str(target)!r}")
+    plan = BenchPlan.make(quick)
+    scratch = tempfile.TemporaryDirectory(prefix="newsbot-bench-") if workdir is None else None
+    try:
+        report = run_bench(plan, workdir or Path(scratch.name), progress=lambda m: err.print(f"bench: {m} ..."))
+    except (OSError, RuntimeError, ValueError) as exc:
+        fail(f"benchmark failed: {exc}", 1)
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+    draw(report, target)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json() | {"plot": str(target)}, indent=1) + "\n")
+    else:
+        Console(highlight=False, width=220).print(table(report))  # wide: the table is for reading
+        for note in report.notes:
+            out.print(f"note: {note}")
+        out.print(f"machine: {', '.join(f'{k} {v}' for k, v in report.machine.items())}")
+        out.print(f"plot: {target}")
+    if markdown:
+        out.print(to_markdown(report))

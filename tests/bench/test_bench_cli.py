@@ -1,0 +1,68 @@
+"""`newsbot bench`: it runs and prints its table/JSON shape. Nothing here is about speed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bench.records import BenchReport, LatencyPoint, Row
+from bench.report import markdown, plot, table
+from bot.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+SECTIONS = {"indexing", "cold start", "latency", "memory", "faiss", "bot"}
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_quick_bench_runs_and_prints_json(tmp_path: Path) -> None:
+    png = tmp_path / "plot.png"
+    done = subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; main()", "bench", "--quick", "--json",
+         "--out", str(png), "--workdir", str(tmp_path / "work")],
+        capture_output=True, text=True, cwd=ROOT, timeout=900, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["quick"] is True and result["plot"] == str(png)
+    assert {"cpu", "cores", "memory"} <= set(result["machine"])
+    assert SECTIONS <= {r["section"] for r in result["rows"]}
+    for row in result["rows"]:
+        assert {"section", "metric", "value", "unit", "baseline", "target", "met", "ratio"} <= set(row)
+        assert row["value"] is None or row["value"] >= 0
+    systems = {p["system"] for p in result["latency"]}
+    assert {"newsbot answer", "bm25s alone", "sentence-transformers + flat FAISS"} <= systems
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "bench: indexing" in done.stderr  # progress goes to stderr, the JSON alone to stdout
+
+
+def sample_report() -> BenchReport:
+    report = BenchReport(quick=True, machine={"cpu": "test cpu", "cores": "2"}, seconds=1.0)
+    report.add(Row("indexing", "full build, chunks/s", 95.0, "chunks/s", 100.0, "SentenceTransformer.encode",
+                   ">= 0.90 x bare encode", True))
+    report.add(Row("memory", "peak RSS | serving", 300.0, "MB", 250.0, "raw", "<= 1.3 x", False))
+    report.latency += [LatencyPoint("newsbot answer", 10_000, 5.0, 9.0),
+                       LatencyPoint("newsbot answer", 100_000, 7.0, 12.0)]
+    return report
+
+
+def test_table_and_markdown_show_ratio_and_verdict(tmp_path: Path) -> None:
+    report = sample_report()
+    rendered = table(report)
+    assert [c.header for c in rendered.columns] == ["section", "metric", "newsbot", "baseline", "ratio",
+                                                   "target", "met", "note"]
+    text = markdown(report)
+    assert "| indexing | full build, chunks/s | 95.0 chunks/s | 100.0 chunks/s" in text
+    assert "| 0.95 |" in text and "| met |" in text and "**missed**" in text
+    assert "peak RSS / serving" in text  # a pipe in a cell would break the markdown table
+    assert plot(report, tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_out_must_be_a_png() -> None:
+    result = CliRunner().invoke(app, ["bench", "--out", "plot.svg"])
+    assert result.exit_code == 2
+    assert "--out must name a .png file, got 'plot.svg'" in result.output
