@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import re
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from html import escape
 from pathlib import Path
@@ -18,9 +17,6 @@ from telegram import (
     Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    InlineQueryResultArticle,
-    InputTextMessageContent,
-    LinkPreviewOptions,
     Message,
     MessageEntity,
     ReplyParameters,
@@ -30,10 +26,12 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.inline import NO_PREVIEW, inline_results
 from bot.render import format_date, render_answer, render_passages, render_sources, split_html
+from bot.memory import ChatMemory, Turn
 from bot.throttle import Throttle, Verdict
 from config.settings import Settings
-from retrieval.records import Answer, Citation, Hit
+from retrieval.records import Citation, Hit
 from retrieval.retriever import Retriever
 
 log = logging.getLogger(__name__)
@@ -42,8 +40,6 @@ Context = ContextTypes.DEFAULT_TYPE
 RetrieverFactory = Callable[[Settings], Retriever]
 
 GROUPS = (Chat.GROUP, Chat.SUPERGROUP)
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-TURNS_KEPT = 32  # answers whose buttons still work, per chat
 MORE_PER_PRESS = 3
 INLINE_SETTLE_SECONDS = 0.4
 _COMMAND = re.compile(r"^/(\w+)(?:@(\w+))?")
@@ -61,35 +57,6 @@ class Corpus:
     def of(cls, retriever: Retriever) -> Corpus:
         dates = [a.date for a in retriever.reader.chunks.all_articles() if a.date]
         return cls(retriever.article_count, min(dates, default=None), max(dates, default=None))
-
-
-@dataclass
-class Turn:
-    """One answer a chat got, with how many extra passages "More" has shown so far."""
-
-    answer: Answer
-    more_shown: int = 0
-
-
-@dataclass
-class ChatMemory:
-    """A chat's recent answers: the last few feed follow-ups, a longer tail keeps buttons working."""
-
-    history: deque[Answer]
-    turns: OrderedDict[int, Turn] = field(default_factory=OrderedDict)
-    next_id: int = 1
-
-    def remember(self, answer: Answer) -> int:
-        self.history.append(answer)
-        turn_id, self.next_id = self.next_id, self.next_id + 1
-        self.turns[turn_id] = Turn(answer)
-        while len(self.turns) > TURNS_KEPT:
-            self.turns.popitem(last=False)
-        return turn_id
-
-    @property
-    def last(self) -> Answer | None:
-        return next(reversed(self.turns.values())).answer if self.turns else None
 
 
 class Newsbot:
@@ -418,27 +385,6 @@ def passage(n: int, hit: Hit) -> Citation:
                     end=c.end, article_id=a.id, chunk_id=c.id)
 
 
-def inline_results(answer: Answer) -> list[InlineQueryResultArticle]:
-    """The answer as one shareable result, followed by each citation on its own."""
-    key = hashlib.blake2b(answer.question.encode(), digest_size=8).hexdigest()
-    header = f"<b>Q:</b> {_esc(answer.question)}\n\n"
-    body = split_html(header + render_answer(answer))[0]
-    title = answer.answer or "Not found in the articles"
-    first = answer.citations[0].title if answer.citations else "No close articles"
-    results = [InlineQueryResultArticle(
-        id=f"{key}-a", title=_clip(title, 120), description=_clip(first, 200),
-        input_message_content=InputTextMessageContent(body, parse_mode=ParseMode.HTML,
-                                                      link_preview_options=NO_PREVIEW))]
-    for c in answer.citations:
-        one = answer.model_copy(update={"citations": [c], "answer_citation": 1 if c.n == answer.answer_citation else None})
-        text = split_html(header + render_sources(one))[0]
-        results.append(InlineQueryResultArticle(
-            id=f"{key}-{c.n}", title=_clip(f"[{c.n}] {c.title}", 120), description=_clip(c.excerpt, 200),
-            input_message_content=InputTextMessageContent(text, parse_mode=ParseMode.HTML,
-                                                          link_preview_options=NO_PREVIEW)))
-    return results
-
-
 @contextlib.asynccontextmanager
 async def typing(context: Context, chat_id: int) -> AsyncIterator[None]:
     """Keeps the "typing…" indicator on (Telegram shows it for ~5 s per call) while the body runs."""
@@ -469,7 +415,3 @@ async def typing(context: Context, chat_id: int) -> AsyncIterator[None]:
 
 def _esc(text: str) -> str:
     return escape(text, quote=False)
-
-
-def _clip(text: str, size: int) -> str:
-    return text if len(text) <= size else text[: size - 1].rstrip() + "…"

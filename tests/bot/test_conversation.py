@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.app import COMMANDS
 from config.settings import Settings
-from tests.bot.conftest import ADMIN, run, running_bot
+from tests.bot.conftest import run, running_bot
 from tests.fakes.bot_api import BOT_USERNAME
 from tests.fakes.telegram_html import ALLOWED, tags_used
 

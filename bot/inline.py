@@ -1,0 +1,39 @@
+"""Inline mode: an answer offered as results the user can drop into any chat."""
+
+from __future__ import annotations
+
+import hashlib
+from html import escape
+
+from telegram import InlineQueryResultArticle, InputTextMessageContent, LinkPreviewOptions
+from telegram.constants import ParseMode
+
+from bot.render import render_answer, render_sources, split_html
+from retrieval.records import Answer
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def inline_results(answer: Answer) -> list[InlineQueryResultArticle]:
+    """The answer as one shareable result, followed by each citation on its own."""
+    key = hashlib.blake2b(answer.question.encode(), digest_size=8).hexdigest()
+    header = f"<b>Q:</b> {escape(answer.question, quote=False)}\n\n"
+    body = split_html(header + render_answer(answer))[0]
+    title = answer.answer or "Not found in the articles"
+    first = answer.citations[0].title if answer.citations else "No close articles"
+    results = [InlineQueryResultArticle(
+        id=f"{key}-a", title=_clip(title, 120), description=_clip(first, 200),
+        input_message_content=InputTextMessageContent(body, parse_mode=ParseMode.HTML,
+                                                      link_preview_options=NO_PREVIEW))]
+    for c in answer.citations:
+        one = answer.model_copy(update={"citations": [c], "answer_citation": 1 if c.n == answer.answer_citation else None})
+        text = split_html(header + render_sources(one))[0]
+        results.append(InlineQueryResultArticle(
+            id=f"{key}-{c.n}", title=_clip(f"[{c.n}] {c.title}", 120), description=_clip(c.excerpt, 200),
+            input_message_content=InputTextMessageContent(text, parse_mode=ParseMode.HTML,
+                                                          link_preview_options=NO_PREVIEW)))
+    return results
+
+
+def _clip(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1].rstrip() + "…"
