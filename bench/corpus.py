@@ -19,20 +19,28 @@ import numpy as np
 from index.chunkstore import CHUNKS
 from index.folder import IndexReader, IndexWriter
 from index.records import Article, Chunk
+from index.store import StoreOptions
 
 NEWS = Path(__file__).resolve().parent.parent / "corpora" / "news"
 NOISE = 0.025  # per dimension; |noise| ~ 0.49 over 384 dimensions, cosine to the original ~0.9
 
 
 def copy_news(target: Path, articles: int | None = None) -> Path:
-    """A private seeds folder with the first ``articles`` news articles (all when None)."""
+    """A private seeds folder with ``articles`` news articles spread over the corpus (all when None),
+    and their lines of the metadata sidecar."""
+    import json
+
     files = sorted((NEWS / "articles").glob("*.txt"))
-    if articles is not None:
-        files = files[:articles]
+    if articles is not None and articles < len(files):
+        files = [files[int(i * len(files) / articles)] for i in range(articles)]
     out = target / "articles"
     out.mkdir(parents=True, exist_ok=True)
     for f in files:
         shutil.copyfile(f, out / f.name)
+    wanted = {f"articles/{f.name}" for f in files}
+    lines = (NEWS / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if line.strip() and json.loads(line).get("file") in wanted]
+    (target / "articles.jsonl").write_text("\n".join(kept) + "\n", encoding="utf-8")
     return target
 
 
@@ -100,10 +108,9 @@ def scaled_index(corpus: IndexedCorpus, index_dir: Path, chunks: int, *, model: 
     for row, c in enumerate(corpus.chunks):
         by_article.setdefault(c.article_id, []).append(row)
     written, copy, next_id = 0, 0, 0
-    with IndexWriter(index_dir) as writer:
+    store = StoreOptions(flat_index_max) if flat_index_max is not None else None
+    with IndexWriter(index_dir, store=store) as writer:
         writer.begin(model, corpus.vectors.shape[1], {"bench": 1}, incremental=False)
-        if flat_index_max is not None:
-            writer._vectors.flat_index_max = flat_index_max
         while written < chunks:
             for article in corpus.articles:
                 rows = by_article.get(article.id, [])

@@ -34,11 +34,13 @@ class BenchPlan:
     bot_rounds: int
 
     @classmethod
-    def make(cls, quick: bool) -> BenchPlan:
+    def make(cls, quick: bool, articles: int | None = None) -> BenchPlan:
+        if articles is not None and articles < 1:
+            raise ValueError(f"articles must be at least 1, got {articles}")
         if quick:
-            return cls(True, 24, (10_000,), (10_000,), None, 10_000, 30, 1, 100, 1)
-        return cls(False, None, (10_000, 100_000), (10_000, 100_000, 1_000_000), 1_000_000, 100_000,
-                   200, 3, 100, 3)
+            return cls(True, articles or 24, (10_000,), (10_000,), None, 10_000, 30, 1, 100, 1)
+        return cls(False, articles, (10_000, 100_000), (10_000, 100_000, 1_000_000), 1_000_000, 100_000,
+                   100, 3, 100, 3)
 
 
 def run_bench(plan: BenchPlan, workdir: Path, progress: Callable[[str], None] = lambda _: None) -> BenchReport:

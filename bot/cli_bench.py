@@ -23,6 +23,7 @@ def bench(
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as one JSON object instead of a table.")] = False,
     plot: Annotated[Optional[Path], typer.Option("--out", help=f"Where to write the latency plot (PNG; default {DEFAULT_PLOT}).", show_default=False)] = None,
     workdir: Annotated[Optional[Path], typer.Option("--workdir", help="Scratch folder for the benchmark's indexes (default: a temporary folder, removed after).", show_default=False)] = None,
+    articles: Annotated[Optional[int], typer.Option("--articles", min=1, help="News articles to index for the indexing figures (default: all 1,657; 24 with --quick).", show_default=False)] = None,
     markdown: Annotated[bool, typer.Option("--markdown", help="Also print the table as markdown (for the README).")] = False,
 ) -> None:
     """Measure indexing, incremental updates, query latency, memory, cold start and bot throughput."""
@@ -34,7 +35,7 @@ def bench(
     target = plot or DEFAULT_PLOT
     if target.suffix.lower() != ".png":
         fail(f"--out must name a .png file, got {str(target)!r}")
-    plan = BenchPlan.make(quick)
+    plan = BenchPlan.make(quick, articles)
     scratch = tempfile.TemporaryDirectory(prefix="newsbot-bench-") if workdir is None else None
     try:
         report = run_bench(plan, workdir or Path(scratch.name), progress=lambda m: err.print(f"bench: {m} ..."))

@@ -57,7 +57,9 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0)
     bm25_weight: float = Field(1.0, ge=0)
     min_confidence: float = Field(0.35, ge=0, le=1)
-    flat_index_max: int = Field(200_000, ge=1)
+    flat_index_max: int = Field(200_000, ge=1, description="Up to this many chunks, vector search is exact.")
+    ann_index: Literal["ivf-flat", "ivf-sq8", "hnsw"] = Field(
+        "ivf-flat", description="Search index above flat_index_max; ivf-sq8 takes a quarter of the memory.")
 
     # Telegram.
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")

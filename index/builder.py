@@ -16,6 +16,7 @@ from index.folder import IndexWriter
 from index.manifest import Manifest
 from index.readers import FolderReader, ReadReport
 from index.records import Article, Chunk, Failure, normalize_text
+from index.store import StoreOptions
 
 
 def passage_text(title: str, chunk_text: str) -> str:
@@ -67,7 +68,8 @@ class IndexBuilder:
 
     def __init__(self, embedder: Embedder, *, chunk_tokens: int = 128, overlap: int = 1,
                  batch_size: int = 64, max_file_bytes: int = 20_000_000,
-                 ignore: list[str] | tuple[str, ...] = (), lock_timeout: float = 0.0) -> None:
+                 ignore: list[str] | tuple[str, ...] = (), lock_timeout: float = 0.0,
+                 store: StoreOptions | None = None) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.embedder = embedder
@@ -76,13 +78,14 @@ class IndexBuilder:
         self.max_file_bytes = max_file_bytes
         self.ignore = list(ignore)
         self.lock_timeout = lock_timeout
+        self.store = store or StoreOptions()
         self.chunking = {"chunk_tokens": chunk_tokens, "overlap": overlap, "window": embedder.max_tokens}
 
     @classmethod
     def from_settings(cls, settings, embedder: Embedder) -> IndexBuilder:  # noqa: ANN001 - config.Settings
         return cls(embedder, chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap_sentences,
                    batch_size=settings.batch_size, max_file_bytes=settings.max_file_bytes,
-                   ignore=settings.ignore)
+                   ignore=settings.ignore, store=StoreOptions.from_settings(settings))
 
     def build(self, seeds_dir: Path, index_dir: Path, *, full: bool = False,
               show_progress_bar: bool = False, on_write: Callable[[IndexWriter], None] | None = None) -> BuildReport:
@@ -94,7 +97,7 @@ class IndexBuilder:
         if not articles:
             raise NothingToIndex(f"no readable articles in {str(seeds_dir)!r}; nothing was indexed "
                                  "and any existing index is kept", read)
-        with IndexWriter(Path(index_dir), lock_timeout=self.lock_timeout) as writer:
+        with IndexWriter(Path(index_dir), lock_timeout=self.lock_timeout, store=self.store) as writer:
             previous = writer.previous
             if previous is not None and not full and not self._compatible(previous):
                 full, report.note = True, "model or chunking changed since the last build: rebuilding all"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -103,15 +105,97 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
+    @cached_property
+    def _coalescer(self) -> Coalescer:
+        return Coalescer(self._encode)
+
     def embed_batch(self, texts: Sequence[str], *, batch_size: int | None = None,
                     show_progress_bar: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if batch_size is None and not show_progress_bar:
+            return self._coalescer(texts)  # query time: concurrent callers share model calls
+        return self._encode(texts, batch_size, show_progress_bar)
+
+    def _encode(self, texts: Sequence[str], batch_size: int | None = None,
+                show_progress_bar: bool = False) -> np.ndarray:
         vectors = self.model.encode(
             list(texts), batch_size=batch_size or self.batch_size, show_progress_bar=show_progress_bar,
             convert_to_numpy=True, normalize_embeddings=True,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+@dataclass
+class _Request:
+    texts: list[str]
+    vectors: np.ndarray | None = None
+    error: BaseException | None = None
+    done: bool = field(default=False)
+
+
+class Coalescer:
+    """Lets concurrent callers share model calls: texts that arrive while the model is busy are
+    embedded together in the next call, instead of each caller waiting for its own.
+
+    A bot answering many chats from a thread pool sends one question (and a few dozen sentences)
+    per thread; one forward pass over all of them costs far less than one per thread. A lone
+    caller goes straight through: nothing waits on a timer.
+    """
+
+    def __init__(self, embed: callable, max_texts: int = 512) -> None:  # type: ignore[valid-type]
+        if max_texts < 1:
+            raise ValueError(f"max_texts must be at least 1, got {max_texts}")
+        self._embed = embed
+        self.max_texts = max_texts
+        self._cond = threading.Condition()
+        self._pending: list[_Request] = []
+        self._busy = False
+        self.calls = 0  # model calls made, for benchmarks
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        request = _Request(list(texts))
+        with self._cond:
+            self._pending.append(request)
+            while True:
+                while self._busy and not request.done:
+                    self._cond.wait()
+                if request.done:
+                    return self._result(request)
+                # The model is free and this request still waits: lead one call for everyone queued.
+                self._busy = True
+                batch, total = [], 0
+                while self._pending and (not batch or total + len(self._pending[0].texts) <= self.max_texts):
+                    batch.append(self._pending.pop(0))
+                    total += len(batch[-1].texts)
+                self._cond.release()
+                try:
+                    self._run(batch)
+                finally:
+                    self._cond.acquire()
+                    self.calls += 1
+                    for r in batch:
+                        r.done = True
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _run(self, batch: list[_Request]) -> None:
+        try:
+            vectors = self._embed([t for r in batch for t in r.texts])
+        except BaseException as exc:  # every waiting caller gets the model's error, not a hang
+            for r in batch:
+                r.error = exc
+            return
+        row = 0
+        for r in batch:
+            r.vectors = vectors[row: row + len(r.texts)]
+            row += len(r.texts)
+
+    @staticmethod
+    def _result(request: _Request) -> np.ndarray:
+        if request.error is not None:
+            raise request.error
+        return request.vectors
 
 
 def embed_query(embedder: Embedder, question: str) -> np.ndarray:

@@ -28,7 +28,7 @@ from index.manifest import (
     MANIFEST, REBUILD_HINT, ArticleEntry, FileEntry, IndexCorrupt, IndexLocked, IndexNotFound, Manifest,
 )
 from index.records import Article, Chunk
-from index.store import FaissStore, VectorStore
+from index.store import FaissStore, StoreOptions, VectorStore
 
 import numpy as np
 
@@ -116,11 +116,12 @@ class IndexWriter:
     and the live index is as it was.
     """
 
-    def __init__(self, root: Path, *, lock_timeout: float = 0.0) -> None:
+    def __init__(self, root: Path, *, lock_timeout: float = 0.0, store: StoreOptions | None = None) -> None:
         if lock_timeout < 0:
             raise ValueError(f"lock_timeout must be 0 or more seconds, got {lock_timeout}")
         self.root = Path(root)
         self.lock_timeout = lock_timeout
+        self.store = store or StoreOptions()
         self._lock: FileLock | None = None
         self.folder: Path | None = None
         self.manifest: Manifest | None = None
@@ -162,10 +163,12 @@ class IndexWriter:
         live = current_generation(self.root) if base else None
         if base is not None and live is not None:
             shutil.copyfile(live / CHUNKS, self.folder / CHUNKS)
-            self._vectors = FaissStore.load(live, base.dimension)
+            self._vectors = FaissStore.load(live, base.dimension, flat_index_max=self.store.flat_index_max,
+                                            ann_kind=self.store.ann_kind)
             self.manifest = base.model_copy(deep=True)
         else:
-            self._vectors = FaissStore(dimension)
+            self._vectors = FaissStore(dimension, flat_index_max=self.store.flat_index_max,
+                                       ann_kind=self.store.ann_kind)
             self.manifest = Manifest(model=model, dimension=dimension, chunking=chunking)
         self._chunks = ChunkStoreWriter(self.folder / CHUNKS)
         return self.manifest

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedder import SentenceTransformerEmbedder, model_path
+from index.embedder import Coalescer, SentenceTransformerEmbedder, model_path
 
 EXPORT_DIR = "query-model"
 ONNX_FILE = "model.onnx"
@@ -161,11 +161,20 @@ class OnnxEmbedder:
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
+    @cached_property
+    def _coalescer(self) -> Coalescer:
+        return Coalescer(self._embed_sorted)
+
     def embed_batch(self, texts: Sequence[str], *, batch_size: int | None = None,
                     show_progress_bar: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
-            return out
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if batch_size is None:
+            return self._coalescer(texts)  # concurrent callers (the bot's threads) share model calls
+        return self._embed_sorted(texts, batch_size)
+
+    def _embed_sorted(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         size = batch_size or self.batch_size
         # Longest first, as sentence-transformers does, so each batch pads to similar lengths.
         order = np.argsort([-len(t) for t in texts], kind="stable")

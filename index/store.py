@@ -9,6 +9,7 @@ one copy of the vectors (or a compressed one), never both.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, Self, get_args
 
@@ -23,6 +24,24 @@ ANN_VECTORS = "vectors.ann.faiss"
 AnnKind = Literal["ivf-flat", "ivf-sq8", "hnsw"]
 ANN_KINDS: tuple[str, ...] = get_args(AnnKind)
 DEFAULT_FLAT_MAX = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class StoreOptions:
+    """How a build lays out vectors: exact up to ``flat_index_max``, then an ``ann_kind`` index."""
+
+    flat_index_max: int = DEFAULT_FLAT_MAX
+    ann_kind: AnnKind = "ivf-flat"
+
+    def __post_init__(self) -> None:
+        if self.flat_index_max < 1:
+            raise ValueError(f"flat_index_max must be at least 1, got {self.flat_index_max}")
+        if self.ann_kind not in ANN_KINDS:
+            raise ValueError(f"ann_kind must be one of {', '.join(ANN_KINDS)}, got {self.ann_kind!r}")
+
+    @classmethod
+    def from_settings(cls, settings) -> StoreOptions:  # noqa: ANN001 - config.Settings
+        return cls(settings.flat_index_max, settings.ann_index)
 
 
 class VectorStore(Protocol):

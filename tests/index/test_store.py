@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.store import ANN_KINDS, ANN_VECTORS, VECTORS, FaissStore, build_ann
+from index.store import ANN_KINDS, ANN_VECTORS, VECTORS, FaissStore, StoreOptions, build_ann
 
 
 def unit_vectors(n: int, d: int = 32, seed: int = 0) -> np.ndarray:
@@ -82,3 +82,21 @@ def test_dimension_mismatch_is_reported(tmp_path: Path) -> None:
     store.save(tmp_path)
     with pytest.raises(ValueError, match="dimension 32, manifest says 16"):
         FaissStore.load(tmp_path, 16)
+
+
+def test_builds_follow_the_store_settings(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+    from config.settings import load_settings
+    from index.builder import IndexBuilder
+    from index.folder import IndexReader
+    from tests.conftest import write_article
+
+    seeds = tmp_path / "seeds"
+    for i in range(3):
+        write_article(seeds, f"a{i}.txt", f"Title {i}", *(f"Paragraph {j} of article {i} about topic {j}." for j in range(8)))
+    settings = load_settings(flat_index_max=1, ann_index="ivf-sq8")
+    IndexBuilder.from_settings(settings, fake_embedder).build(seeds, tmp_path / "index")
+    reader = IndexReader.open(tmp_path / "index")
+    assert reader.vectors.kind == "ivf-sq8" and ANN_VECTORS in reader.manifest.files
+    reader.close()
+    with pytest.raises(ValueError, match="ann_kind must be one of ivf-flat, ivf-sq8, hnsw, got 'pq'"):
+        StoreOptions(ann_kind="pq")  # type: ignore[arg-type]
