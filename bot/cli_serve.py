@@ -79,7 +79,8 @@ def serve(
     # Load (or build) the index now, so problems surface as one clear line before polling starts.
     retriever = open_retriever(settings)
     application = build_application(settings, lambda _settings: retriever)
-    err.print(f"serving {retriever.article_count} articles by "
+    count = retriever.article_count
+    err.print(f"serving {count} article{'s' if count != 1 else ''} by "
               + (f"webhook at {webhook}" if webhook else "long polling") + "; Ctrl+C stops")
     try:
         if webhook is None:

@@ -78,6 +78,8 @@ class Newsbot:
         """Opens (or first builds) the index off the event loop, before any update is taken."""
         retriever = await asyncio.to_thread(self.retriever_factory, self.settings)
         self.corpus = await asyncio.to_thread(Corpus.of, retriever)
+        # The model loads lazily; pay that (~10 s) now rather than on the first user's question.
+        await asyncio.to_thread(retriever.embedder.embed_batch, ["warm up"])
         self.retriever = retriever
 
     def current(self) -> Retriever:
