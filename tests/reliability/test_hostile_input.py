@@ -3,6 +3,7 @@ nothing read outside the folder, no crash."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -85,6 +86,21 @@ def test_hostile_corpus_indexes_the_good_and_names_the_bad(hostile: HostileCorpu
           f"{len(hostile.bad)} bad files or lines named as failed, {len(hostile.skipped)} named as skipped")
 
 
+@pytest.fixture
+def unconfigured_logging():
+    """Logging as a fresh `newsbot index` process has it, whatever earlier tests configured
+    (a `newsbot serve` test leaves a DEBUG handler on the root logger, where library debug
+    tracebacks would land)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    root.handlers.clear()
+    root.setLevel(logging.WARNING)
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("unconfigured_logging")
 def test_newsbot_index_names_every_bad_file_on_stderr(hostile: HostileCorpus, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("NEWSBOT_MAX_FILE_BYTES", str(SIZE_LIMIT))
     result = run_cli(monkeypatch, "index", "--seeds", str(hostile.seeds), "--index", str(tmp_path / "index"))
