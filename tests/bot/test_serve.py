@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
+import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -106,6 +109,19 @@ def test_newsbot_serve_answers_over_long_polling_and_keeps_the_token_out_of_logs
     assert "Traceback" not in output
 
 
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """`serve` configures the root logger for its process; in-process runs must put it back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+@pytest.mark.usefixtures("restore_logging")
 def test_a_token_the_api_rejects_is_one_clear_line_and_never_printed(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     import threading
 
