@@ -14,6 +14,8 @@ from rich.table import Table
 from bot import cli
 from bot.cli import app, err, fail, out, settings_from
 
+# Up to this many chunks every sentence is embedded up front; past it, only those a question reaches.
+WARM_ALL = 3000
 COLUMNS = ["R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "hit@1", "hit@3", "hit@5", "declined", "ms_mean", "ms_p95"]
 
 
@@ -68,13 +70,16 @@ def eval_command(
     def answer_fn(question: str, m: str):  # noqa: ANN202
         return retriever.answer_ranked(question, mode=m, max_citations=5)
 
-    with _progress(as_json) as bar:
-        # Sentences embedded in large batches first: the per-question answer step then only looks up.
-        task = bar.add_task("embedding sentences", total=retriever.chunk_count)
-        retriever.warm(progress=lambda n: bar.advance(task, n), cache_dir=retriever.reader.folder.parent.parent)
+    cache_dir = retriever.reader.folder.parent.parent
+    if retriever.chunk_count <= WARM_ALL or retriever.sentence_cache_file(cache_dir).is_file():
+        with _progress(as_json) as bar:
+            # Sentences embedded in large batches first: the answer step then only looks them up.
+            task = bar.add_task("embedding sentences", total=retriever.chunk_count)
+            retriever.warm(progress=lambda n: bar.advance(task, n), cache_dir=cache_dir)
     with _progress(as_json) as bar:
         task = bar.add_task(f"{dataset.name} ({', '.join(modes)})", total=len(dataset.queries))
         scores = run(dataset, answer_fn, modes, lambda n: bar.advance(task, n))
+    retriever.save_sentences(cache_dir)
     result: dict = {"dataset": dataset.name, "queries": len(dataset.queries), "min_confidence": settings.min_confidence,
                     "modes": {m: s.summary() for m, s in scores.items()}}
     if others is not None:
@@ -105,7 +110,8 @@ def _print(result: dict) -> None:
         table.add_column(c, justify="right")
     for m, s in result["modes"].items():
         table.add_row(m, *[f"{s[c]:.0f}" if c.startswith("ms") else f"{s[c]:.3f}" for c in COLUMNS])
-    out.print(table)
+    # Piped to a file the console is 80 columns wide; the table must not be cut to fit.
+    out.print(table, width=max(out.width, 140))
     unans = result.get("unanswerable")
     if unans:
         out.print(f"unanswerable ({unans['set']} questions, {unans['mode']}): {unans['declined']:.1%} declined")

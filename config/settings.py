@@ -52,11 +52,11 @@ class Settings(BaseSettings):
 
     # Retrieval and answering.
     top_k: int = Field(5, ge=1, le=50)
-    search_mode: Literal["dense", "bm25", "hybrid"] = "dense"
+    search_mode: Literal["dense", "bm25", "hybrid"] = "hybrid"
     rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(1.0, ge=0)
     bm25_weight: float = Field(1.0, ge=0)
-    min_confidence: float = Field(0.35, ge=0, le=1)
+    min_confidence: float = Field(0.42, ge=0, le=1)
     flat_index_max: int = Field(200_000, ge=1, description="Up to this many chunks, vector search is exact.")
     ann_index: Literal["ivf-flat", "ivf-sq8", "hnsw"] = Field(
         "ivf-flat", description="Search index above flat_index_max; ivf-sq8 takes a quarter of the memory.")

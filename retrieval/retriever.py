@@ -49,7 +49,7 @@ class Retriever:
     """
 
     def __init__(self, reader: IndexReader, embedder: Embedder, *, top_k: int = 5,
-                 min_confidence: float = 0.35, mode: Mode = "dense", rrf_k: int = 60,
+                 min_confidence: float = 0.42, mode: Mode = "hybrid", rrf_k: int = 60,
                  dense_weight: float = 1.0, bm25_weight: float = 1.0, max_citations: int = 3) -> None:
         if top_k < 1:
             raise ValueError(f"top_k must be at least 1, got {top_k}")
@@ -181,8 +181,7 @@ class Retriever:
         """
         saved = None
         if cache_dir is not None:
-            model = re.sub(r"\W+", "_", self.embedder.name)
-            saved = Path(cache_dir) / f"sentences-{self.reader.folder.name}-{model}.npz"
+            saved = self.sentence_cache_file(cache_dir)
             if saved.is_file():
                 self.composer.sentences.load(saved)
                 if progress:
@@ -195,6 +194,14 @@ class Retriever:
                 progress(len(chunks[i: i + batch_size]))
         if saved is not None:
             self.composer.sentences.save(saved)
+
+    def sentence_cache_file(self, cache_dir: Path) -> Path:
+        model = re.sub(r"\W+", "_", self.embedder.name)
+        return Path(cache_dir) / f"sentences-{self.reader.folder.name}-{model}.npz"
+
+    def save_sentences(self, cache_dir: Path) -> None:
+        """Keeps the sentence vectors embedded so far for the next run over this generation."""
+        self.composer.sentences.save(self.sentence_cache_file(cache_dir))
 
     @property
     def chunk_count(self) -> int:
