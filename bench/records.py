@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import platform
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +50,12 @@ class BenchReport:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+    checkpoint: Path | None = None  # when set, the JSON is rewritten after every row (long runs)
+
     def add(self, row: Row) -> Row:
         self.rows.append(row)
+        if self.checkpoint is not None:
+            self.checkpoint.write_text(json.dumps(self.to_json(), indent=1))
         return row
 
     def to_json(self) -> dict:

@@ -49,11 +49,11 @@ def run_bench(plan: BenchPlan, workdir: Path, progress: Callable[[str], None] = 
     from index.onnx_embedder import OnnxEmbedder, export_onnx
 
     started = time.perf_counter()
-    report = BenchReport(quick=plan.quick, machine=describe_machine())
+    workdir.mkdir(parents=True, exist_ok=True)
+    report = BenchReport(quick=plan.quick, machine=describe_machine(), checkpoint=workdir / "partial.json")
     settings = load_settings()
     report.notes.append(f"search mode {settings.search_mode}, top_k {settings.top_k}, "
                         f"flat_index_max {settings.flat_index_max}")
-    workdir.mkdir(parents=True, exist_ok=True)
     seeds, index_dir = workdir / "seeds", workdir / "index"
     shutil.rmtree(seeds, ignore_errors=True)
     shutil.rmtree(index_dir, ignore_errors=True)
