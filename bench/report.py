@@ -62,6 +62,9 @@ def plot(report: BenchReport, path: Path) -> Path:
         ax.plot(xs, [p.p99_ms for p in points], "x--", color=color, alpha=0.6, label=f"{system} p99")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    sizes = [p.chunks for p in report.latency]
+    if sizes:
+        ax.set_xlim(min(sizes) / 2, max(sizes) * 2)  # a one-size (--quick) run still gets a readable axis
     ax.set_xlabel("chunks in the index")
     ax.set_ylabel("latency per question (ms)")
     machine = report.machine
