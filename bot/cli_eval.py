@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -111,7 +112,7 @@ def _print(result: dict) -> None:
     for m, s in result["modes"].items():
         table.add_row(m, *[f"{s[c]:.0f}" if c.startswith("ms") else f"{s[c]:.3f}" for c in COLUMNS])
     # Piped to a file the console is 80 columns wide; the table must not be cut to fit.
-    out.print(table, width=max(out.width, 140))
+    Console(width=max(out.width, 160), highlight=False, soft_wrap=True).print(table)
     unans = result.get("unanswerable")
     if unans:
         out.print(f"unanswerable ({unans['set']} questions, {unans['mode']}): {unans['declined']:.1%} declined")
