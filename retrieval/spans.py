@@ -33,9 +33,11 @@ _TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
 _MONTH_NAMES = [m for m in calendar.month_name if m] + [m for m in calendar.month_abbr if m]
 _MONTH = r"(?:" + "|".join(sorted(_MONTH_NAMES, key=len, reverse=True)) + r")\.?"
 _WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+# A day, or a range of days ("14-15", "14 to 15", "14 and 15"): a range is one answer, not two.
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?(?:\s*(?:[-–]|to|and|until)\s*\d{1,2}(?:st|nd|rd|th)?)?"
 _DATE_RE = re.compile(
-    rf"\b(?:(?:{_WEEKDAY},?\s+)?\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"
-    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"\b(?:(?:{_WEEKDAY},?\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"
+    rf"|{_MONTH}\s+{_DAY}(?:,?\s+\d{{4}})?"
     rf"|{_MONTH}\s+\d{{4}}"
     rf"|\d{{4}}-\d{{2}}-\d{{2}}"
     rf"|(?:the\s+)?(?:1[0-9]|20)\d0s"

@@ -26,6 +26,8 @@ def test_answer_type(question: str, kind: str | None) -> None:
     ("How much did the stadium cost?", "The stadium cost $1.2 billion to build.", "$1.2 billion"),
     ("When does Macron travel to Kyiv?", "Macron will travel to Kyiv on Tuesday for talks.", "Tuesday"),
     ("Where were the talks held?", "The talks were held in Geneva last week.", "Geneva"),
+    ("When does Scholz visit Kyiv?", "Scholz will travel to Kyiv and Moscow on February 14-15.", "February 14-15"),
+    ("When is the summit?", "The summit runs from 3 to 4 March 2022 in Paris.", "3 to 4 March 2022"),
 ])
 def test_span_is_found_and_excludes_what_the_question_names(question: str, text: str, expected: str) -> None:
     span = find_span(question, text, answer_type(question))
