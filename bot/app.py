@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -15,6 +14,7 @@ from telegram.ext import (
 )
 
 from bot.handlers import Newsbot, RetrieverFactory
+from bot.retry import RetryingRateLimiter
 from config.settings import Settings
 from retrieval.retriever import Retriever
 
@@ -48,7 +48,7 @@ def build_application(settings: Settings, retriever_factory: RetrieverFactory = 
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_url)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .rate_limiter(RetryingRateLimiter(max_retries=RATE_LIMIT_RETRIES))
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(post_init)
         .build()

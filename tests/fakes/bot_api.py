@@ -4,6 +4,7 @@ Requests arrive as ``POST /bot<token>/<method>`` with form-encoded (values JSON-
 they are plain strings) or JSON bodies; replies are ``{"ok": true, "result": ...}`` or
 ``{"ok": false, "error_code": ..., "description": ..., "parameters": ...}``. Tests push updates
 (``message``, ``press``, ``inline``), then wait for what the bot sent (``wait_for``).
+``inject`` adds network faults (429, 5xx, slow replies, dropped connections) to chosen methods.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,8 +39,14 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float
-    status: int = 200
+    status: int = 200  # 0: the connection was dropped before the API did anything
     result: Any = None  # what the API returned, e.g. the sent Message
+    fault: str | None = None  # the injected fault, if any (see Faults)
+
+    @property
+    def accepted(self) -> bool:
+        """The API did what was asked (for sendMessage: the user has the message), reply or not."""
+        return self.status == 200
 
 
 @dataclass
@@ -51,6 +60,61 @@ class Flood:
     early_retries: int = 0  # calls that came back before retry_after had passed
 
 
+FAULT_KINDS = ("too_many", "server_error", "drop_before", "drop_after", "slow")
+
+
+@dataclass
+class Faults:
+    """Random network faults on some methods, each kind with its own odds per call.
+
+    ``odds`` maps a method to the odds of each kind on one call to it. ``drop_before``: the
+    connection closes before the API acts (nothing happened). ``drop_after``: the API acts (a
+    message is delivered), then the connection closes, so the client cannot know it worked.
+    ``slow`` delays the reply by up to ``slow_seconds``. ``too_many`` (429) is capped at
+    ``max_too_many`` per method, since each one pauses every sender for ``retry_after`` seconds.
+    ``script`` lists faults the next calls to a method get, in order, before the odds apply.
+    """
+
+    odds: dict[str, dict[str, float]]
+    script: dict[str, list[str]] = field(default_factory=dict)
+    retry_after: int = 1
+    max_too_many: int = 10
+    slow_seconds: float = 1.0
+    seed: int = 0
+    injected: Counter[str] = field(default_factory=Counter)  # "method/kind" -> count
+
+    def __post_init__(self) -> None:
+        for method, kinds in [*self.odds.items(), *self.script.items()]:
+            unknown = set(kinds) - set(FAULT_KINDS)
+            if unknown:
+                raise ValueError(f"unknown fault kinds {sorted(unknown)} for {method}; known: {', '.join(FAULT_KINDS)}")
+        for method, odds in self.odds.items():
+            if sum(odds.values()) > 1:
+                raise ValueError(f"fault odds for {method} add up to {sum(odds.values())}, more than 1")
+        self._random = random.Random(self.seed)
+
+    def draw(self, method: str) -> str | None:
+        if self.script.get(method):
+            kind = self.script[method].pop(0)
+            self.injected[f"{method}/{kind}"] += 1
+            return kind
+        odds = self.odds.get(method)
+        if not odds:
+            return None
+        roll, edge = self._random.random(), 0.0
+        for kind in FAULT_KINDS:
+            edge += odds.get(kind, 0.0)
+            if roll < edge:
+                if kind == "too_many" and self.injected[f"{method}/too_many"] >= self.max_too_many:
+                    return None
+                self.injected[f"{method}/{kind}"] += 1
+                return kind
+        return None
+
+    def delay(self) -> float:
+        return self._random.uniform(0.1, self.slow_seconds)
+
+
 @dataclass
 class FakeBotApi:
     token: str = "123456:TEST-token_abc"
@@ -61,6 +125,7 @@ class FakeBotApi:
     webhook: dict[str, Any] | None = None
     chats: dict[int, dict[str, Any]] = field(default_factory=dict)
     port: int = 0
+    faults: Faults | None = None
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -68,6 +133,8 @@ class FakeBotApi:
         self._message_ids = itertools.count(1000)
         self._changed = asyncio.Condition()
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.last_update_id = 0
+        self.confirmed_offset = 0  # getUpdates has been called with this offset: updates below it are gone
         self._runner: web.AppRunner | None = None
 
     # --- server -----------------------------------------------------------------------------
@@ -106,6 +173,20 @@ class FakeBotApi:
         call = Call(method, params, time.monotonic())
         if request.match_info["token"] != self.token:
             return await self._record(call, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+        fault = self.faults.draw(method) if self.faults is not None else None
+        call.fault = fault
+        if fault == "slow":
+            await asyncio.sleep(self.faults.delay())  # type: ignore[union-attr]
+        elif fault == "too_many":
+            retry_after = self.faults.retry_after  # type: ignore[union-attr]
+            return await self._record(call, 429, {
+                "ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
+                "parameters": {"retry_after": retry_after}})
+        elif fault == "server_error":
+            return await self._record(call, 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
+        elif fault == "drop_before":
+            call.status = 0
+            return await self._drop(request, call)
         flood = self.floods.get(method)
         if flood is not None:
             if call.at < flood.blocked_until:
@@ -125,7 +206,18 @@ class FakeBotApi:
         except ApiError as exc:
             return await self._record(call, 400, {"ok": False, "error_code": 400, "description": str(exc)})
         call.result = result
+        if fault == "drop_after":
+            return await self._drop(request, call)
         return await self._record(call, 200, {"ok": True, "result": result})
+
+    async def _drop(self, request: web.Request, call: Call) -> web.Response:
+        """Closes the connection without a reply, as a failing network or proxy would."""
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response()  # goes nowhere: the transport is closed
 
     async def _record(self, call: Call, status: int, body: dict[str, Any]) -> web.Response:
         call.status = status
@@ -163,6 +255,7 @@ class FakeBotApi:
         offset, limit = int(p.get("offset") or 0), int(p.get("limit") or 100)
         timeout = float(p.get("timeout") or 0)
         async with self._changed:
+            self.confirmed_offset = max(self.confirmed_offset, offset)
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
             if not self._updates and timeout > 0:
                 with contextlib.suppress(TimeoutError):
@@ -220,6 +313,7 @@ class FakeBotApi:
     async def push(self, update: dict[str, Any]) -> dict[str, Any]:
         async with self._changed:
             update = {"update_id": next(self._update_ids)} | update
+            self.last_update_id = update["update_id"]
             self._updates.append(update)
             self._changed.notify_all()
         return update
@@ -256,6 +350,11 @@ class FakeBotApi:
         return await self.push({"inline_query": {
             "id": f"iq{next(self._update_ids)}", "from": self.user(user_id), "query": query, "offset": "",
             "chat_type": "sender"}})
+
+    def inject(self, faults: Faults) -> Faults:
+        """Starts injecting ``faults``; ``faults.injected`` counts what was injected."""
+        self.faults = faults
+        return faults
 
     def flood(self, method: str, retry_after: int, times: int = 1) -> Flood:
         self.floods[method] = Flood(method, retry_after, times)
