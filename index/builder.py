@@ -120,7 +120,7 @@ class IndexBuilder:
                 writer.remove_article(path)
             pieces = self._chunk(changed, manifest)
             vectors = self.embedder.embed_batch(
-                [passage_text(a.title, c.text) for a, chunks in pieces for c in chunks],
+                [passage_text(self.chunker.embedded_title(a.title), c.text) for a, chunks in pieces for c in chunks],
                 batch_size=self.batch_size, show_progress_bar=show_progress_bar,
             )
             row = 0

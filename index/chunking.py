@@ -57,11 +57,27 @@ class Chunker:
         self.overlap = overlap
         self.window = window
 
+    def embedded_title(self, title: str) -> str:
+        """The title as embedded with each chunk: cut at a word to a quarter of the window, so a
+        very long title cannot crowd out the chunk's own text."""
+        limit = self.window // 4
+        if self.count_tokens(title) <= limit:
+            return title
+        words = title.split()
+        lo, hi = 0, len(words)
+        while lo < hi:  # the most words that fit
+            mid = (lo + hi + 1) // 2
+            if self.count_tokens(" ".join(words[:mid])) <= limit:
+                lo = mid
+            else:
+                hi = mid - 1
+        return " ".join(words[:lo])
+
     def split(self, article: Article, first_id: int = 0) -> list[Chunk]:
         text = article.text
         # The title is embedded with each chunk, so it uses part of the window: all of its cost
         # counts, or a long title would push the chunk's tail past what the model reads.
-        title_cost = self.count_tokens(article.title) + 1
+        title_cost = self.count_tokens(self.embedded_title(article.title)) + 1
         budget = max(8, min(self.max_tokens, self.window - title_cost))
         units = self._units(text, article.paragraph_spans(), budget)
         costs = [self.count_tokens(text[u.start:u.end]) for u in units]

@@ -53,3 +53,12 @@ def test_over_long_sentence_is_cut_so_nothing_is_truncated_by_the_model():
 def test_bad_settings_are_refused_with_the_value(bad):
     with pytest.raises(ValueError, match=str(next(iter(bad.values())))):
         Chunker(COUNT, **{"max_tokens": 64, "window": 254} | bad)
+
+
+def test_a_title_longer_than_the_window_cannot_push_chunk_text_past_it():
+    article = Article.from_paragraphs("headline " * 400, ["Body sentence one. Body sentence two."], path="t.txt")
+    chunker = Chunker(COUNT, max_tokens=64, window=100)
+    title = chunker.embedded_title(article.title)
+    assert COUNT(title) <= 25
+    for chunk in chunker.split(article):
+        assert COUNT(title) + 1 + COUNT(chunk.text) <= 100
