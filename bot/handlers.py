@@ -106,6 +106,10 @@ class Newsbot:
         who = chat.id if chat is not None else (user.id if user is not None else None)
         if who in allowed:
             return
+        # Who, never the text: the log must not hold strangers' messages. Loud once per chat only.
+        log.log(logging.DEBUG if who in self.refused else logging.WARNING,
+                "refused update %s from chat %s (user %s): not in allowed_chat_ids", update.update_id,
+                chat.id if chat is not None else "-", user.id if user is not None else "-")
         if update.inline_query is not None:
             await update.inline_query.answer([], cache_time=60, is_personal=True)
         elif update.callback_query is not None:
@@ -167,6 +171,8 @@ class Newsbot:
         """Rebuilds the index in the background and swaps it in (admins only)."""
         user = update.effective_user
         if user is None or user.id not in self.settings.admin_ids:
+            log.warning("refused /reindex from user %s in chat %s: not in admin_ids",
+                        user.id if user is not None else "-", update.effective_chat.id if update.effective_chat else "-")
             await self._reply(update, "Sorry, only the bot's admins can rebuild the index.")
             return
         if self.rebuilding:
