@@ -25,7 +25,8 @@ from filelock import FileLock, Timeout
 
 from index.chunkstore import CHUNKS, ChunkStore, ChunkStoreWriter
 from index.manifest import (
-    MANIFEST, REBUILD_HINT, ArticleEntry, FileEntry, IndexCorrupt, IndexLocked, IndexNotFound, Manifest,
+    MANIFEST, REBUILD_HINT, ArticleEntry, FileEntry, IndexCorrupt, IndexLocked, IndexNotFound, IndexProblem,
+    Manifest,
 )
 from index.records import Article, Chunk
 from index.store import FaissStore, StoreOptions, VectorStore
@@ -64,6 +65,32 @@ def current_generation(root: Path) -> Path | None:
     return root / name
 
 
+def read_manifest(root: Path, *, model: str | None = None, dimension: int | None = None,
+                  verify: bool = False) -> tuple[Path, Manifest]:
+    """The live generation and its manifest, with every file it lists present at its recorded
+    size (and checksum, with ``verify``); loads no vectors."""
+    root = Path(root)
+    folder = current_generation(root)
+    if folder is None:
+        raise IndexNotFound(f"no index at {str(root)!r}; build one with `newsbot index`")
+    if not folder.is_dir():
+        raise IndexCorrupt(f"{root / CURRENT} names {folder.name}, which is missing; {REBUILD_HINT}")
+    try:
+        manifest = Manifest.model_validate_json((folder / MANIFEST).read_bytes())
+    except FileNotFoundError:
+        raise IndexCorrupt(f"{folder / MANIFEST} is missing; {REBUILD_HINT}") from None
+    except ValueError as exc:
+        raise IndexCorrupt(f"{folder / MANIFEST} is damaged ({exc.__class__.__name__}); {REBUILD_HINT}") from None
+    manifest.check_compatible(model, dimension)
+    for name, entry in manifest.files.items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexCorrupt(f"{path} is missing; {REBUILD_HINT}")
+        if path.stat().st_size != entry.bytes or (verify and _sha256(path) != entry.sha256):
+            raise IndexCorrupt(f"{path} does not match its checksum in the manifest; {REBUILD_HINT}")
+    return folder, manifest
+
+
 class IndexReader:
     """One generation of an index, loaded and checked against its manifest."""
 
@@ -76,25 +103,7 @@ class IndexReader:
     @classmethod
     def open(cls, root: Path, *, model: str | None = None, dimension: int | None = None,
              verify: bool = False) -> IndexReader:
-        root = Path(root)
-        folder = current_generation(root)
-        if folder is None:
-            raise IndexNotFound(f"no index at {str(root)!r}; build one with `newsbot index`")
-        if not folder.is_dir():
-            raise IndexCorrupt(f"{root / CURRENT} names {folder.name}, which is missing; {REBUILD_HINT}")
-        try:
-            manifest = Manifest.model_validate_json((folder / MANIFEST).read_bytes())
-        except FileNotFoundError:
-            raise IndexCorrupt(f"{folder / MANIFEST} is missing; {REBUILD_HINT}") from None
-        except ValueError as exc:
-            raise IndexCorrupt(f"{folder / MANIFEST} is damaged ({exc.__class__.__name__}); {REBUILD_HINT}") from None
-        manifest.check_compatible(model, dimension)
-        for name, entry in manifest.files.items():
-            path = folder / name
-            if not path.is_file():
-                raise IndexCorrupt(f"{path} is missing; {REBUILD_HINT}")
-            if path.stat().st_size != entry.bytes or (verify and _sha256(path) != entry.sha256):
-                raise IndexCorrupt(f"{path} does not match its checksum in the manifest; {REBUILD_HINT}")
+        folder, manifest = read_manifest(root, model=model, dimension=dimension, verify=verify)
         try:
             vectors = FaissStore.load(folder, manifest.dimension)
             chunks = ChunkStore(folder / CHUNKS)
@@ -140,11 +149,11 @@ class IndexWriter:
         for stale in self.root.glob(BUILD_PREFIX + "*"):
             shutil.rmtree(stale, ignore_errors=True)  # left by a build that was killed
         try:
-            self.previous = IndexReader.open(self.root).manifest
-        except (IndexNotFound, IndexCorrupt):
-            self.previous = None
-        except Exception:
-            self.previous = None  # a model or format mismatch means a full rebuild anyway
+            # Checksums, not a full load: a damaged live index means a full rebuild, and the
+            # vectors are read once, by begin(), only when the build is incremental.
+            self.previous = read_manifest(self.root, verify=True)[1]
+        except IndexProblem:
+            self.previous = None  # missing, damaged, or another model or format: rebuild all
         return self
 
     def __exit__(self, *exc: object) -> None:
