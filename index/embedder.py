@@ -48,6 +48,17 @@ def model_path(name: str) -> Path:
     return path
 
 
+def counting_tokenizer(path: Path):  # noqa: ANN201 - tokenizers is imported lazily
+    """The model's fast tokenizer with truncation and padding off, so it counts the bare word pieces
+    (tokenizer.json may ship with a fixed padding length)."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(path))
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from disk, offline, on the CPU, on first use."""
 
@@ -73,12 +84,7 @@ class SentenceTransformerEmbedder:
     @cached_property
     def _tokenizer(self):  # noqa: ANN202
         # The fast tokenizer alone loads in milliseconds; chunking should not wait for torch.
-        from tokenizers import Tokenizer
-
-        tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
-        tok.no_truncation()
-        tok.no_padding()
-        return tok
+        return counting_tokenizer(self.path / "tokenizer.json")
 
     @cached_property
     def dimension(self) -> int:  # type: ignore[override]

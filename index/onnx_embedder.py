@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedder import Coalescer, SentenceTransformerEmbedder, model_path
+from index.embedder import Coalescer, SentenceTransformerEmbedder, counting_tokenizer, model_path
 
 EXPORT_DIR = "query-model"
 ONNX_FILE = "model.onnx"
@@ -144,12 +144,7 @@ class OnnxEmbedder:
 
     @cached_property
     def _tokenizer(self):  # noqa: ANN202
-        from tokenizers import Tokenizer
-
-        tok = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
-        tok.no_truncation()  # tokenizer.json ships with fixed padding; counting wants the bare pieces
-        tok.no_padding()
-        return tok
+        return counting_tokenizer(self.folder / TOKENIZER_FILE)
 
     @cached_property
     def _batch_tokenizer(self):  # noqa: ANN202
