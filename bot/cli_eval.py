@@ -15,8 +15,6 @@ from rich.table import Table
 from bot import cli
 from bot.cli import app, err, fail, out, settings_from
 
-# Up to this many chunks every sentence is embedded up front; past it, only those a question reaches.
-WARM_ALL = 3000
 COLUMNS = ["R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "hit@1", "hit@3", "hit@5", "declined", "ms_mean", "ms_p95"]
 
 
@@ -71,16 +69,9 @@ def eval_command(
     def answer_fn(question: str, m: str):  # noqa: ANN202
         return retriever.answer_ranked(question, mode=m, max_citations=5)
 
-    cache_dir = retriever.reader.folder.parent.parent
-    if retriever.chunk_count <= WARM_ALL or retriever.sentence_cache_file(cache_dir).is_file():
-        with _progress(as_json) as bar:
-            # Sentences embedded in large batches first: the answer step then only looks them up.
-            task = bar.add_task("embedding sentences", total=retriever.chunk_count)
-            retriever.warm(progress=lambda n: bar.advance(task, n), cache_dir=cache_dir)
     with _progress(as_json) as bar:
         task = bar.add_task(f"{dataset.name} ({', '.join(modes)})", total=len(dataset.queries))
         scores = run(dataset, answer_fn, modes, lambda n: bar.advance(task, n))
-    retriever.save_sentences(cache_dir)
     result: dict = {"dataset": dataset.name, "queries": len(dataset.queries), "min_confidence": settings.min_confidence,
                     "modes": {m: s.summary() for m, s in scores.items()}}
     if others is not None:

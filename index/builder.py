@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from index.bm25 import BM25Index
-from index.chunking import Chunker
-from index.embedder import Embedder
+from index.chunking import Chunker, excerpt_spans
+from index.embedder import Embedder, SpanEmbedder, SpanVectors
 from index.folder import IndexWriter
 from index.manifest import Manifest
 from index.readers import FolderReader, ReadReport
-from index.records import Article, Chunk, Failure, normalize_text
+from index.records import Article, Chunk, ChunkSentences, Failure, normalize_text
 from index.store import StoreOptions
 
 
@@ -63,6 +63,13 @@ class BuildReport:
                 f"({self.chunks_embedded} embedded) in {self.seconds:.1f} s")
 
 
+@dataclass(frozen=True, slots=True)
+class _Embedded:
+    vectors: np.ndarray
+    spans: list[np.ndarray]
+    spans_in_chunk: list[list[tuple[int, int]]]
+
+
 class IndexBuilder:
     """Builds or updates the index in ``index_dir`` from the articles in ``seeds_dir``."""
 
@@ -79,7 +86,9 @@ class IndexBuilder:
         self.ignore = list(ignore)
         self.lock_timeout = lock_timeout
         self.store = store or StoreOptions()
-        self.chunking = {"chunk_tokens": chunk_tokens, "overlap": overlap, "window": embedder.max_tokens}
+        # "sentences" marks indexes that store their excerpt vectors; older ones are rebuilt whole.
+        self.chunking = {"chunk_tokens": chunk_tokens, "overlap": overlap, "window": embedder.max_tokens,
+                         "sentences": 1}
 
     @classmethod
     def from_settings(cls, settings, embedder: Embedder) -> IndexBuilder:  # noqa: ANN001 - config.Settings
@@ -119,13 +128,13 @@ class IndexBuilder:
             for path in gone + [a.path for a in changed if a.path in base]:
                 writer.remove_article(path)
             pieces = self._chunk(changed, manifest)
-            vectors = self.embedder.embed_batch(
-                [passage_text(self.chunker.embedded_title(a.title), c.text) for a, chunks in pieces for c in chunks],
-                batch_size=self.batch_size, show_progress_bar=show_progress_bar,
-            )
+            embedded = self._embed(pieces, show_progress_bar)
             row = 0
             for article, chunks in pieces:
-                writer.add_article(article, chunks, vectors[row: row + len(chunks)])
+                sentences = [ChunkSentences(c.id, tuple(sps), vs) for c, sps, vs in zip(
+                    chunks, embedded.spans_in_chunk[row: row + len(chunks)], embedded.spans[row: row + len(chunks)],
+                    strict=True)]
+                writer.add_article(article, chunks, embedded.vectors[row: row + len(chunks)], sentences)
                 row += len(chunks)
             report.chunks_embedded = row
             # BM25 has no incremental update: rebuilt from the new generation's chunk store.
@@ -136,6 +145,27 @@ class IndexBuilder:
             report.generation = writer.commit().name
         report.seconds = time.perf_counter() - started
         return report
+
+    def _embed(self, pieces: list[tuple[Article, list[Chunk]]], show_progress_bar: bool) -> _Embedded:
+        """Each chunk's vector and its sentences' vectors, from one pass of the model where it can."""
+        texts, spans, local = [], [], []
+        for article, chunks in pieces:
+            title = self.chunker.embedded_title(article.title)
+            head = len(passage_text(title, ""))
+            for c in chunks:
+                texts.append(passage_text(title, c.text))
+                local.append(excerpt_spans(c.text))
+                spans.append([(s + head, e + head) for s, e in local[-1]])
+        if isinstance(self.embedder, SpanEmbedder):
+            result = self.embedder.embed_spans(texts, spans, batch_size=self.batch_size,
+                                               show_progress_bar=show_progress_bar)
+        else:  # a model without token vectors: its sentences are embedded on their own
+            vectors = self.embedder.embed_batch(texts, batch_size=self.batch_size, show_progress_bar=show_progress_bar)
+            parts = self.embedder.embed_batch([t[s:e] for t, sps in zip(texts, spans) for s, e in sps],
+                                              batch_size=self.batch_size)
+            bounds = np.cumsum([0] + [len(sps) for sps in spans])
+            result = SpanVectors(vectors, [parts[a:b] for a, b in zip(bounds[:-1], bounds[1:])])
+        return _Embedded(result.vectors, result.spans, local)
 
     def _compatible(self, previous: Manifest) -> bool:
         return (previous.model == self.embedder.name and previous.dimension == self.embedder.dimension

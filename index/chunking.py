@@ -10,6 +10,8 @@ from sentencex import segment
 from index.records import Article, Chunk
 
 TokenCounter = Callable[[str], int]
+# Shorter sentences ("He agreed.") say too little alone: the next one joins the excerpt.
+MIN_EXCERPT_CHARS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,22 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             lead = len(sentence) - len(sentence.lstrip())
             spans.append((s_start + lead, s_start + lead + len(stripped)))
     return spans
+
+
+def excerpt_spans(text: str) -> list[tuple[int, int]]:
+    """The excerpt candidates of a chunk: its sentences, a too-short one joined with the next
+    unless a paragraph break parts them (offsets into ``text``)."""
+    spans = sentence_spans(text)
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(spans):
+        s, e = spans[i]
+        if e - s < MIN_EXCERPT_CHARS and i + 1 < len(spans) and "\n\n" not in text[e: spans[i + 1][0]]:
+            e = spans[i + 1][1]
+            i += 1
+        out.append((s, e))
+        i += 1
+    return out
 
 
 class Chunker:

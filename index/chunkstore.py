@@ -8,7 +8,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
-from index.records import Article, ArticleInfo, Chunk
+import numpy as np
+
+from index.records import Article, ArticleInfo, Chunk, ChunkSentences
 
 CHUNKS = "chunks.sqlite"
 
@@ -23,6 +25,9 @@ CREATE TABLE IF NOT EXISTS chunks (
     paragraph_end INTEGER NOT NULL, text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS sentences (
+    chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id), spans BLOB NOT NULL, vectors BLOB NOT NULL
+);
 """
 
 _CHUNK_COLUMNS = 'id, article_id, ordinal, text, start, "end", paragraph, paragraph_end'
@@ -42,7 +47,7 @@ class ChunkStoreWriter:
         self.db = sqlite3.connect(path)
         self.db.executescript(SCHEMA)
 
-    def add(self, article: Article, chunks: Iterable[Chunk]) -> None:
+    def add(self, article: Article, chunks: Iterable[Chunk], sentences: Iterable[ChunkSentences] = ()) -> None:
         self.db.execute(
             "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (article.id, article.path, article.title, article.date.isoformat() if article.date else None,
@@ -53,10 +58,17 @@ class ChunkStoreWriter:
             [(c.id, c.article_id, c.ordinal, c.text, c.start, c.end, c.paragraph, c.paragraph_end)
              for c in chunks],
         )
+        # Half precision: sentence vectors only rank a passage's few sentences against each other.
+        self.db.executemany(
+            "INSERT INTO sentences VALUES (?, ?, ?)",
+            [(s.chunk_id, np.asarray(s.spans, dtype="<i4").tobytes(), s.vectors.astype("<f2").tobytes())
+             for s in sentences],
+        )
 
     def remove(self, article_id: str) -> list[int]:
         """Drops an article and its chunks; returns the chunk ids, to remove their vectors too."""
         ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
+        self.db.executemany("DELETE FROM sentences WHERE chunk_id = ?", [(i,) for i in ids])
         self.db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
         self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         return ids
@@ -76,6 +88,8 @@ class ChunkStore:
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         self.db.execute("SELECT count(*) FROM chunks").fetchone()  # fails early on a damaged file
+        self._has_sentences = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sentences'").fetchone() is not None
 
     def chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
         if not ids:
@@ -85,6 +99,21 @@ class ChunkStore:
             rows = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})",
                                    [int(i) for i in ids]).fetchall()
         return {r[0]: Chunk(*r) for r in rows}
+
+    def sentences(self, ids: Sequence[int]) -> dict[int, ChunkSentences]:
+        """The stored excerpt candidates of these chunks (none for an index written before them)."""
+        if not ids or not self._has_sentences:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self.db.execute(f"SELECT chunk_id, spans, vectors FROM sentences WHERE chunk_id IN ({marks})",
+                                   [int(i) for i in ids]).fetchall()
+        out = {}
+        for chunk_id, spans, vectors in rows:
+            pairs = np.frombuffer(spans, dtype="<i4").reshape(-1, 2)
+            out[chunk_id] = ChunkSentences(chunk_id, tuple(map(tuple, pairs.tolist())),
+                                           np.frombuffer(vectors, dtype="<f2").reshape(len(pairs), -1).astype(np.float32))
+        return out
 
     def articles(self, ids: Iterable[str]) -> dict[str, ArticleInfo]:
         ids = list(set(ids))

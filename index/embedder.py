@@ -33,6 +33,25 @@ class Embedder(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class SpanVectors:
+    """What ``embed_spans`` returns: a vector per text, and per text a vector per span of it."""
+
+    vectors: np.ndarray
+    spans: list[np.ndarray]
+
+
+@runtime_checkable
+class SpanEmbedder(Embedder, Protocol):
+    """An embedder that also gives vectors for parts of each text from the same forward pass."""
+
+    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *,
+                    batch_size: int | None = None, show_progress_bar: bool = False) -> SpanVectors:
+        """``embed_batch(texts)``, plus for each (start, end) character span of a text the mean of
+        its tokens' contextual embeddings, unit length: sentence vectors that cost no extra pass."""
+        ...
+
+
 def model_path(name: str) -> Path:
     """Where a model named in settings lives on disk; never a hub download."""
     if name in PACKAGED_MODELS:
@@ -123,13 +142,66 @@ class SentenceTransformerEmbedder:
             return self._coalescer(texts)  # query time: concurrent callers share model calls
         return self._encode(texts, batch_size, show_progress_bar)
 
-    def _encode(self, texts: Sequence[str], batch_size: int | None = None,
-                show_progress_bar: bool = False) -> np.ndarray:
-        vectors = self.model.encode(
-            list(texts), batch_size=batch_size or self.batch_size, show_progress_bar=show_progress_bar,
-            convert_to_numpy=True, normalize_embeddings=True,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *,
+                    batch_size: int | None = None, show_progress_bar: bool = False) -> SpanVectors:
+        if len(spans) != len(texts):
+            raise ValueError(f"embed_spans needs one list of spans per text: {len(texts)} texts, {len(spans)} lists")
+        return self._encode(texts, batch_size, show_progress_bar, spans)
+
+    def _encode(self, texts: Sequence[str], batch_size: int | None = None, show_progress_bar: bool = False,
+                spans: Sequence[Sequence[tuple[int, int]]] | None = None):  # noqa: ANN202
+        """The one model call everything goes through; with ``spans`` it also pools token vectors."""
+        if spans is None:
+            vectors = self.model.encode(
+                list(texts), batch_size=batch_size or self.batch_size, show_progress_bar=show_progress_bar,
+                convert_to_numpy=True, normalize_embeddings=True,
+            )
+            return np.ascontiguousarray(vectors, dtype=np.float32)
+        from tqdm.auto import tqdm
+
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pooled: list[np.ndarray] = []
+        # Token vectors are large (a few hundred KB per text): encode a slice at a time and keep
+        # only the pooled vectors, so memory stays flat however big the corpus.
+        step = SPAN_SLICE
+        with tqdm(total=len(texts), desc="Embedding", unit="chunk", disable=not show_progress_bar) as bar:
+            for first in range(0, len(texts), step):
+                part = list(texts[first: first + step])
+                outputs = self.model.encode(part, batch_size=batch_size or self.batch_size, output_value=None,
+                                            show_progress_bar=False)
+                offsets = self.model.tokenizer(part, return_offsets_mapping=True, truncation=True,
+                                               max_length=self.model.max_seq_length)["offset_mapping"]
+                for row, (out, offs) in enumerate(zip(outputs, offsets, strict=True)):
+                    tokens = out["token_embeddings"][: int(out["attention_mask"].sum())].float().numpy()
+                    whole = out["sentence_embedding"].float().numpy()
+                    vectors[first + row] = whole / max(float(np.linalg.norm(whole)), 1e-12)
+                    pooled.append(pool_spans(tokens, np.asarray(offs, dtype=np.int64), spans[first + row],
+                                             vectors[first + row]))
+                bar.update(len(part))
+        return SpanVectors(vectors, pooled)
+
+
+# Texts encoded per model call by embed_spans (their token vectors are held until pooled).
+SPAN_SLICE = 512
+
+
+def pool_spans(tokens: np.ndarray, offsets: np.ndarray, spans: Sequence[tuple[int, int]],
+               fallback: np.ndarray) -> np.ndarray:
+    """Mean of the token vectors lying inside each character span, unit length.
+
+    ``offsets`` are the tokens' (start, end) characters; special tokens have empty ones and never
+    count. A span no token lies in (all white space) gets ``fallback``, the whole text's vector.
+    """
+    out = np.empty((len(spans), tokens.shape[1]), dtype=np.float32)
+    real = offsets[:, 1] > offsets[:, 0]
+    for i, (start, end) in enumerate(spans):
+        inside = real & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+        if inside.any():
+            v = tokens[inside].mean(axis=0)
+            out[i] = v / max(float(np.linalg.norm(v)), 1e-12)
+        else:
+            out[i] = fallback
+    return out
 
 
 @dataclass

@@ -28,7 +28,7 @@ from index.manifest import (
     MANIFEST, REBUILD_HINT, ArticleEntry, FileEntry, IndexCorrupt, IndexLocked, IndexNotFound, IndexProblem,
     Manifest,
 )
-from index.records import Article, Chunk
+from index.records import Article, Chunk, ChunkSentences
 from index.store import FaissStore, StoreOptions, VectorStore
 
 import numpy as np
@@ -186,8 +186,9 @@ class IndexWriter:
         entry = self.manifest.articles.pop(path)
         self._vectors.remove(np.asarray(self._chunks.remove(entry.id), dtype=np.int64))
 
-    def add_article(self, article: Article, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        self._chunks.add(article, chunks)
+    def add_article(self, article: Article, chunks: list[Chunk], vectors: np.ndarray,
+                    sentences: list[ChunkSentences] = ()) -> None:
+        self._chunks.add(article, chunks, sentences)
         self._vectors.add(np.asarray([c.id for c in chunks], dtype=np.int64), vectors)
         self.manifest.articles[article.path] = ArticleEntry(
             id=article.id, hash=article.hash, chunks=len(chunks), title=article.title)

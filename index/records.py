@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
+
 _SPACE = re.compile(r"\s+")
 PARAGRAPH_BREAK = "\n\n"
 
@@ -91,6 +93,19 @@ class Chunk:
                 f"chunk {self.id}: offsets {self.start}..{self.end} do not match its "
                 f"{len(self.text)} characters"
             )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ChunkSentences:
+    """A chunk's excerpt candidates: sentences by offsets into the chunk's text, a unit vector each."""
+
+    chunk_id: int
+    spans: tuple[tuple[int, int], ...]
+    vectors: np.ndarray  # (len(spans), dimension) float32
+
+    def __post_init__(self) -> None:
+        if len(self.spans) != len(self.vectors):
+            raise ValueError(f"chunk {self.chunk_id}: {len(self.spans)} sentences but {len(self.vectors)} vectors")
 
 
 @dataclass(frozen=True, slots=True)

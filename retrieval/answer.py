@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from index.chunking import sentence_spans
+from index.chunking import excerpt_spans
 from index.embedder import Embedder
-from index.records import ArticleInfo, Chunk
+from index.records import ArticleInfo, Chunk, ChunkSentences
 from retrieval.records import Answer, Citation, Hit
 from retrieval.spans import answer_type, find_span
 from retrieval.text import content_words, normalize, overlap
 
-# Shorter sentences ("He agreed.") say too little alone: the next one joins the excerpt.
-MIN_EXCERPT_CHARS = 60
 # Candidates this close to the best score count as answering too (for "as of" and collapsing).
 TIE_MARGIN = 0.03
+
+SentenceLookup = Callable[[list[int]], dict[int, ChunkSentences]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,76 +34,40 @@ class Excerpt:
     confidence: float
 
 
-class SentenceCache:
-    """Sentence offsets and vectors per chunk, so repeated passages are embedded once."""
+class Sentences:
+    """Each chunk's excerpt candidates with their vectors: read from the index, which stores them.
 
-    def __init__(self, embedder: Embedder, size: int = 20_000) -> None:
+    Chunks the index holds none for (written by another embedder, or by an older newsbot) are
+    embedded here once and kept in a bounded cache.
+    """
+
+    def __init__(self, embedder: Embedder, lookup: SentenceLookup | None = None, size: int = 20_000) -> None:
         self.embedder = embedder
+        self.lookup = lookup
         self.size = size
-        self._items: OrderedDict[int, tuple[list[tuple[int, int]], np.ndarray]] = OrderedDict()
+        self._items: OrderedDict[int, ChunkSentences] = OrderedDict()
         self._lock = threading.Lock()
 
-    def warm(self, chunks: list[Chunk], batch_size: int = 256) -> None:
-        """Embeds the sentences of many chunks in large batches (an evaluation run's first step)."""
-        for i in range(0, len(chunks), batch_size):
-            self.get(chunks[i: i + batch_size])
-
-    def save(self, path: Path) -> None:
+    def get(self, chunks: list[Chunk]) -> list[ChunkSentences]:
+        found = self.lookup([c.id for c in chunks]) if self.lookup else {}
         with self._lock:
-            items = list(self._items.items())
-        spans = [sp for _, (sps, _) in items for sp in sps]
-        np.savez(path, ids=np.asarray([i for i, _ in items], np.int64),
-                 counts=np.asarray([len(sps) for _, (sps, _) in items], np.int64),
-                 spans=np.asarray(spans, np.int64).reshape(-1, 2),
-                 vectors=np.concatenate([v for _, (_, v) in items]) if items else np.zeros((0, 1), np.float32))
-
-    def load(self, path: Path) -> int:
-        """Adds the sentences saved by ``save``; returns how many chunks that covered."""
-        data = np.load(path)
-        row = 0
-        with self._lock:
-            for chunk_id, n in zip(data["ids"].tolist(), data["counts"].tolist(), strict=True):
-                spans = [tuple(x) for x in data["spans"][row: row + n].tolist()]
-                self._items[chunk_id] = (spans, data["vectors"][row: row + n])
-                row += n
-        return len(data["ids"])
-
-    def get(self, chunks: list[Chunk]) -> list[tuple[list[tuple[int, int]], np.ndarray]]:
-        with self._lock:
-            missing = [c for c in dict.fromkeys(chunks) if c.id not in self._items]
+            for c in chunks:
+                if c.id not in found and c.id in self._items:
+                    self._items.move_to_end(c.id)
+                    found[c.id] = self._items[c.id]
+        missing = [c for c in dict.fromkeys(chunks) if c.id not in found]
         if missing:
-            spans = {c.id: _excerpt_spans(c.text) for c in missing}
-            texts = [c.text[s:e] for c in missing for s, e in spans[c.id]]
+            spans = [excerpt_spans(c.text) for c in missing]
+            texts = [c.text[s:e] for c, sps in zip(missing, spans) for s, e in sps]
             vectors = self.embedder.embed_batch(texts) if texts else np.zeros((0, 1), np.float32)
             row = 0
             with self._lock:
-                for c in missing:
-                    n = len(spans[c.id])
-                    self._items[c.id] = (spans[c.id], vectors[row: row + n])
-                    row += n
-        with self._lock:
-            out = []
-            for c in chunks:
-                self._items.move_to_end(c.id)
-                out.append(self._items[c.id])
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-            return out
-
-
-def _excerpt_spans(text: str) -> list[tuple[int, int]]:
-    """Sentences of a chunk, a too-short one joined with the next (offsets into the chunk)."""
-    spans = sentence_spans(text)
-    out: list[tuple[int, int]] = []
-    i = 0
-    while i < len(spans):
-        s, e = spans[i]
-        if e - s < MIN_EXCERPT_CHARS and i + 1 < len(spans) and "\n\n" not in text[e: spans[i + 1][0]]:
-            e = spans[i + 1][1]
-            i += 1
-        out.append((s, e))
-        i += 1
-    return out
+                for c, sps in zip(missing, spans, strict=True):
+                    found[c.id] = self._items[c.id] = ChunkSentences(c.id, tuple(sps), vectors[row: row + len(sps)])
+                    row += len(sps)
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return [found[c.id] for c in chunks]
 
 
 def describe(article: ArticleInfo) -> str:
@@ -122,7 +86,7 @@ class AnswerComposer:
     """
 
     def __init__(self, embedder: Embedder, *, min_confidence: float = 0.42, max_citations: int = 3,
-                 semantic_weight: float = 0.6, per_article: int = 2) -> None:
+                 semantic_weight: float = 0.6, per_article: int = 2, sentences: SentenceLookup | None = None) -> None:
         if not 0 <= min_confidence <= 1:
             raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
         if max_citations < 1:
@@ -140,7 +104,7 @@ class AnswerComposer:
         # something of the asked-for kind (a date for "when") is preferred by a small margin.
         self.rank_weight = 0.1
         self.type_bonus = 0.05
-        self.sentences = SentenceCache(embedder)
+        self.sentences = Sentences(embedder, sentences)
 
     def compose(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None, *,
                 max_citations: int | None = None) -> Answer:
@@ -177,12 +141,12 @@ class AnswerComposer:
             query_vector = self.embedder.embed_batch([question])
         terms = set(content_words(question))
         out = []
-        for hit, (spans, vectors) in zip(hits, self.sentences.get([h.chunk for h in hits]), strict=True):
-            if not spans:
+        for hit, sentences in zip(hits, self.sentences.get([h.chunk for h in hits]), strict=True):
+            if not sentences.spans:
                 continue
-            semantic = np.clip(vectors @ query_vector[0], 0.0, 1.0)
+            semantic = np.clip(sentences.vectors @ query_vector[0], 0.0, 1.0)
             prior = 1.0 / hit.rank
-            for (s, e), sim in zip(spans, semantic, strict=True):
+            for (s, e), sim in zip(sentences.spans, semantic, strict=True):
                 text = hit.chunk.text[s:e]
                 confidence = self.semantic_weight * float(sim) + (1 - self.semantic_weight) * overlap(terms, text)
                 typed = self.type_bonus if kind and find_span(question, text, kind) else 0.0

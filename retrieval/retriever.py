@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -66,7 +64,8 @@ class Retriever:
         self.mode = mode
         self.rrf_k = rrf_k
         self.weights = (dense_weight, bm25_weight)
-        self.composer = AnswerComposer(embedder, min_confidence=min_confidence, max_citations=max_citations)
+        self.composer = AnswerComposer(embedder, min_confidence=min_confidence, max_citations=max_citations,
+                                       sentences=reader.chunks.sentences)
         # Indexes written before BM25 was part of a generation get one built in memory.
         self.bm25 = BM25Index.load(reader.folder) or BM25Index.from_chunk_db(reader.chunks.db)
         rows = reader.chunks.db.execute(
@@ -172,36 +171,6 @@ class Retriever:
                 while len(self._question_vectors) > 256:
                     self._question_vectors.popitem(last=False)
         return vector
-
-    def warm(self, batch_size: int = 256, progress: Callable[[int], None] | None = None,
-             cache_dir: Path | None = None) -> None:
-        """Embeds every chunk's sentences up front, in large batches: an evaluation's first step.
-
-        With ``cache_dir`` the vectors are kept there per index generation and reused next time.
-        """
-        saved = None
-        if cache_dir is not None:
-            saved = self.sentence_cache_file(cache_dir)
-            if saved.is_file():
-                self.composer.sentences.load(saved)
-                if progress:
-                    progress(self.chunk_count)
-                return
-        chunks = list(self.reader.chunks.iter_chunks())
-        for i in range(0, len(chunks), batch_size):
-            self.composer.sentences.warm(chunks[i: i + batch_size], batch_size)
-            if progress:
-                progress(len(chunks[i: i + batch_size]))
-        if saved is not None:
-            self.composer.sentences.save(saved)
-
-    def sentence_cache_file(self, cache_dir: Path) -> Path:
-        model = re.sub(r"\W+", "_", self.embedder.name)
-        return Path(cache_dir) / f"sentences-{self.reader.folder.name}-{model}.npz"
-
-    def save_sentences(self, cache_dir: Path) -> None:
-        """Keeps the sentence vectors embedded so far for the next run over this generation."""
-        self.composer.sentences.save(self.sentence_cache_file(cache_dir))
 
     @property
     def chunk_count(self) -> int:

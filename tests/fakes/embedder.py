@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from index.embedder import SpanVectors
+
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
@@ -34,6 +36,9 @@ class FakeEmbedder:
                     show_progress_bar: bool = False) -> np.ndarray:
         self.calls += 1
         self.texts_embedded += len(texts)
+        return self._vectors(texts)
+
+    def _vectors(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             if self.delay:
@@ -48,3 +53,15 @@ class FakeEmbedder:
             else:
                 out[row, 0] = 1.0
         return out
+
+    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *,
+                    batch_size: int | None = None, show_progress_bar: bool = False) -> SpanVectors:
+        """The span texts embedded on their own (a bag of words has no context to pool); only the
+        whole texts count as embedded, as with a real model's single pass."""
+        vectors = self.embed_batch(texts, batch_size=batch_size)
+        parts = self._vectors([text[s:e] for text, sps in zip(texts, spans, strict=True) for s, e in sps])
+        out, row = [], 0
+        for sps in spans:
+            out.append(parts[row: row + len(sps)])
+            row += len(sps)
+        return SpanVectors(vectors, out)

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from index.builder import IndexBuilder
@@ -35,3 +36,22 @@ def test_newsbot_ask_json_in_a_fresh_folder(seeds_copy, tmp_path):
     assert result["confident"] is True
     assert "February 14-15" in result["citations"][0]["excerpt"]
     assert "added 1" in done.stderr  # built on first use
+
+
+def test_sentence_vectors_pooled_from_the_passage_pass_rank_like_the_real_model(real_embedder):
+    """One forward pass gives the passage vector and its sentences' vectors (tokens mean-pooled)."""
+    title = "Diplomacy"
+    first = "German Chancellor Olaf Scholz will visit Kyiv on 14 February."
+    second = "The troops near the border number 100,000, officials said."
+    text = f"{title}\n{first} {second}"
+    a = len(title) + 1
+    spans = [(a, a + len(first)), (a + len(first) + 1, len(text))]
+    result = real_embedder.embed_spans([text], [spans])
+    assert float(result.vectors[0] @ real_embedder.embed_batch([text])[0]) > 0.999
+    pooled = result.spans[0]
+    assert pooled.shape == (2, real_embedder.dimension)
+    assert np.allclose(np.linalg.norm(pooled, axis=1), 1.0, atol=1e-5)
+    question = real_embedder.embed_batch(["how many troops are near the border?"])[0]
+    alone = real_embedder.embed_batch([first, second])
+    assert np.argmax(pooled @ question) == np.argmax(alone @ question) == 1
+    assert (pooled * alone).sum(axis=1).min() > 0.5  # near the sentences embedded on their own
