@@ -18,7 +18,7 @@ import numpy as np
 
 from index.chunkstore import CHUNKS
 from index.folder import IndexReader, IndexWriter
-from index.records import Article, Chunk
+from index.records import Article, Chunk, ChunkSentences
 from index.store import StoreOptions
 
 NEWS = Path(__file__).resolve().parent.parent / "corpora" / "news"
@@ -52,6 +52,7 @@ class IndexedCorpus:
     chunks: list[Chunk]
     vectors: np.ndarray
     titles: list[str]
+    sentences: list[ChunkSentences]  # aligned with chunks
 
     def passages(self) -> list[str]:
         from index.builder import passage_text
@@ -77,9 +78,11 @@ def load_indexed(index_dir: Path) -> IndexedCorpus:
         stored = faiss.downcast_index(flat.index).reconstruct_n(0, flat.ntotal)
         row_of = {int(i): row for row, i in enumerate(faiss.vector_to_array(flat.id_map))}
         vectors = stored[[row_of[c.id] for c in chunks]]
+        by_chunk = reader.chunks.sentences([c.id for c in chunks])
+        sentences = [by_chunk[c.id] for c in chunks]
     finally:
         reader.close()
-    return IndexedCorpus(articles, chunks, vectors.astype(np.float32), [a.title for a in articles])
+    return IndexedCorpus(articles, chunks, vectors.astype(np.float32), [a.title for a in articles], sentences)
 
 
 def perturbed(vectors: np.ndarray, rng: np.random.Generator, noise: float = NOISE) -> np.ndarray:
@@ -121,7 +124,10 @@ def scaled_index(corpus: IndexedCorpus, index_dir: Path, chunks: int, *, model: 
                 pieces = [Chunk(next_id + j, clone.id, c.ordinal, c.text, c.start, c.end, c.paragraph,
                                 c.paragraph_end) for j, c in enumerate(corpus.chunks[r] for r in rows)]
                 vectors = corpus.vectors[rows] if copy == 0 else perturbed(corpus.vectors[rows], rng)
-                writer.add_article(clone, pieces, vectors)
+                # Sentence vectors are copied as they are: they only rank sentences within a passage.
+                sentences = [ChunkSentences(p.id, corpus.sentences[r].spans, corpus.sentences[r].vectors)
+                             for p, r in zip(pieces, rows, strict=True)]
+                writer.add_article(clone, pieces, vectors, sentences)
                 next_id += len(pieces)
                 written += len(pieces)
             copy += 1

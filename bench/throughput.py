@@ -68,14 +68,20 @@ async def _burst(settings, factory: Callable, questions: list[str], chats: int, 
 
 def bench_bot(report: BenchReport, settings, factory: Callable, questions: list[str], *,  # noqa: ANN001
               chats: int = 100, rounds: int = 2) -> None:
+    """Twice: at Telegram's free send rate (the default setting), and with the rate of a bot that
+    pays for broadcasts, which shows what newsbot itself can answer."""
     if _fake_api() is None:
         report.notes.append("bot throughput skipped: tests/fakes/bot_api.py (the fake Bot API) is not here")
         return
     settings = settings.model_copy(update={"throttle_questions": 10_000, "allowed_chat_ids": []})
-    latencies, elapsed = asyncio.run(_burst(settings, factory, questions, chats, rounds))
-    p = percentiles(latencies)
-    rate = len(latencies) / elapsed
-    report.add(Row("bot", f"{chats} concurrent chats, answers/s ({rounds} rounds)", round(rate, 1), "answers/s",
-                   target=">= 50 answers/s", met=rate >= 50, note=f"{len(latencies)} answers in {elapsed:.1f} s"))
-    report.add(Row("bot", f"{chats} concurrent chats, p99 latency", round(p.p99_ms, 1), "ms",
-                   target="p99 <= 1000 ms", met=p.p99_ms <= 1000, note=f"p50 {p.p50_ms:.0f} ms"))
+    for rate in dict.fromkeys((settings.send_rate, 1000.0)):
+        limited = settings.model_copy(update={"send_rate": rate})
+        latencies, elapsed = asyncio.run(_burst(limited, factory, questions, chats, rounds))
+        p = percentiles(latencies)
+        answers = len(latencies) / elapsed
+        label = f"{chats} concurrent chats, send_rate {rate:g}/s"
+        report.add(Row("bot", f"{label}: answers/s ({rounds} rounds)", round(answers, 1), "answers/s",
+                       target=">= 50 answers/s", met=answers >= 50,
+                       note=f"{len(latencies)} answers in {elapsed:.1f} s"))
+        report.add(Row("bot", f"{label}: p99 latency", round(p.p99_ms, 1), "ms",
+                       target="p99 <= 1000 ms", met=p.p99_ms <= 1000, note=f"p50 {p.p50_ms:.0f} ms"))

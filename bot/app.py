@@ -48,7 +48,7 @@ def build_application(settings: Settings, retriever_factory: RetrieverFactory = 
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_url)
-        .rate_limiter(RetryingRateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .rate_limiter(RetryingRateLimiter(max_retries=RATE_LIMIT_RETRIES, overall_max_rate=settings.send_rate))
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(post_init)
         .build()

@@ -302,7 +302,7 @@ class Newsbot:
             return
         memory = self.memory(context)
         retriever = self.current()
-        async with typing(context, message.chat_id):
+        async with typing(context, message.chat_id, after=self.settings.typing_after):
             answer = await asyncio.to_thread(retriever.answer, question, history=list(memory.history))
         turn_id = memory.remember(answer)
         await self._send(update, render_answer(answer), keyboard(turn_id))
@@ -394,24 +394,20 @@ def passage(n: int, hit: Hit) -> Citation:
 
 
 @contextlib.asynccontextmanager
-async def typing(context: Context, chat_id: int) -> AsyncIterator[None]:
-    """Keeps the "typing…" indicator on (Telegram shows it for ~5 s per call) while the body runs."""
-
-    async def show() -> bool:
-        try:
-            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-            return True
-        except TelegramError as exc:  # cosmetic; never let it cost the answer
-            log.info("typing indicator failed: %s", exc)
-            return False
+async def typing(context: Context, chat_id: int, after: float = 0.0) -> AsyncIterator[None]:
+    """Shows "typing…" (Telegram keeps it ~5 s per call) while the body runs, once it has run
+    ``after`` seconds: a quick answer needs no indicator, and each one spends the send budget."""
 
     async def keep_typing() -> None:
+        await asyncio.sleep(after)
         while True:
-            await asyncio.sleep(4.5)
-            if not await show():
+            try:
+                await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+            except TelegramError as exc:  # cosmetic; never let it cost the answer
+                log.info("typing indicator failed: %s", exc)
                 return
+            await asyncio.sleep(4.5)
 
-    await show()
     task = asyncio.create_task(keep_typing())
     try:
         yield

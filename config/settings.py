@@ -73,6 +73,12 @@ class Settings(BaseSettings):
                                   description="The example question /start and /help show.")
     throttle_questions: int = Field(5, ge=1, description="Questions one user may ask per throttle window.")
     throttle_seconds: float = Field(30.0, gt=0, description="Length of the per-user throttle window.")
+    send_rate: float = Field(
+        30.0, gt=0, le=1000,
+        description="Bot API calls per second across all chats: Telegram allows about 30 for free; "
+                    "raise it only for a bot with paid broadcasts (up to 1000).")
+    typing_after: float = Field(
+        0.5, ge=0, description="Seconds an answer may take before the chat shows 'typing…'.")
 
     @classmethod
     def settings_customise_sources(

@@ -30,10 +30,19 @@ def test_private_question_is_answered_in_html_quoting_the_question(bot_settings:
             buttons = sent.params["reply_markup"]["inline_keyboard"][0]
             assert [b["text"] for b in buttons] == ["Sources", "More"]
             assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
-            typing = bot.api.sent("sendChatAction", chat_id=5)
-            assert typing and typing[0].params["action"] == "typing" and typing[0].at <= sent.at
 
     run(scenario())
+
+
+def test_a_quick_answer_spends_no_call_on_the_typing_indicator(bot_settings: Settings) -> None:
+    """A slow answer shows it: see test_a_slow_question_does_not_hold_up_other_chats."""
+    async def scenario() -> list:
+        async with running_bot(bot_settings.model_copy(update={"typing_after": 60.0})) as bot:
+            await bot.api.message(QUESTION, chat_id=5, user_id=5)
+            await bot.api.wait_for("sendMessage")
+            return bot.api.sent("sendChatAction", chat_id=5)
+
+    assert run(scenario()) == []
 
 
 def test_group_answers_only_what_is_addressed_to_the_bot(bot_settings: Settings) -> None:
