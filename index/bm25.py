@@ -73,7 +73,9 @@ class BM25Index:
         target = Path(folder) / BM25_DIR
         if not (target / CHUNK_IDS).is_file():
             return None
-        return cls(bm25s.BM25.load(str(target)), np.load(target / CHUNK_IDS))
+        # Mapped, not read: a question touches only its words' postings, so a large index costs
+        # the serving process little memory.
+        return cls(bm25s.BM25.load(str(target), mmap=True), np.load(target / CHUNK_IDS))
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> SparseHits:
         """Top ``k`` chunks; ``allowed`` (chunk ids) restricts the ranking to those chunks."""

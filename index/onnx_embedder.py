@@ -25,6 +25,7 @@ from index.embedder import Coalescer, SentenceTransformerEmbedder, counting_toke
 
 EXPORT_DIR = "query-model"
 ONNX_FILE = "model.onnx"
+WEIGHTS_FILE = "model.weights"
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "export.json"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -38,6 +39,9 @@ class ExportInfo:
     source_key: str
     dimension: int
     max_seq_length: int
+    # "external": weights in WEIGHTS_FILE, which onnxruntime maps instead of copying into memory
+    # (a serving process holds ~80 MB less); "inline" exports still load, and are redone on index.
+    weights: str = "inline"
 
 
 def source_key(path: Path) -> str:
@@ -52,14 +56,20 @@ def source_key(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _info(folder: Path) -> ExportInfo:
+    return ExportInfo(**json.loads((folder / META_FILE).read_text()))
+
+
 def read_export(index_dir: Path, model: str) -> Path | None:
     """The export folder in ``index_dir`` when it holds ``model`` as installed now, else None."""
     folder = Path(index_dir) / EXPORT_DIR
     try:
-        info = ExportInfo(**json.loads((folder / META_FILE).read_text()))
+        info = _info(folder)
     except (OSError, ValueError, TypeError):
         return None
     if info.model != model or not (folder / ONNX_FILE).is_file():
+        return None
+    if info.weights == "external" and not (folder / WEIGHTS_FILE).is_file():
         return None
     try:
         if info.source_key != source_key(model_path(model)):
@@ -72,8 +82,9 @@ def read_export(index_dir: Path, model: str) -> Path | None:
 def export_onnx(embedder: SentenceTransformerEmbedder, index_dir: Path) -> Path:
     """Writes the ONNX export of ``embedder``'s model beside the index (once per model)."""
     existing = read_export(index_dir, embedder.name)
-    if existing is not None:
+    if existing is not None and _info(existing).weights == "external":
         return existing
+    import onnx
     import torch
 
     transformer = embedder.model[0]
@@ -103,9 +114,12 @@ def export_onnx(embedder: SentenceTransformerEmbedder, index_dir: Path) -> Path:
                               str(staging / ONNX_FILE), input_names=list(_INPUTS),
                               output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17,
                               dynamo=False)
+        graph = onnx.load(str(staging / ONNX_FILE))
+        onnx.save_model(graph, str(staging / ONNX_FILE), save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=WEIGHTS_FILE, size_threshold=1024)
         shutil.copyfile(embedder.path / TOKENIZER_FILE, staging / TOKENIZER_FILE)
         info = ExportInfo(embedder.name, source_key(embedder.path), embedder.dimension,
-                          embedder.max_tokens + 2)
+                          embedder.max_tokens + 2, weights="external")
         (staging / META_FILE).write_text(json.dumps(asdict(info), indent=1))
         target = root / EXPORT_DIR
         if target.exists():
@@ -123,7 +137,7 @@ class OnnxEmbedder:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.folder = Path(folder)
-        info = ExportInfo(**json.loads((self.folder / META_FILE).read_text()))
+        info = _info(self.folder)
         self.name = info.model
         self.dimension = info.dimension
         self.max_tokens = info.max_seq_length - 2

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.onnx_embedder import EXPORT_DIR, META_FILE, OnnxEmbedder, export_beside_index, query_embedder
+from index.onnx_embedder import (EXPORT_DIR, META_FILE, ONNX_FILE, WEIGHTS_FILE, OnnxEmbedder, export_beside_index,
+                                 query_embedder)
 from tests.fakes.embedder import FakeEmbedder
 
 TEXTS = [
@@ -41,6 +42,17 @@ def test_onnx_and_sentence_transformers_agree(real_embedder, exported: Path) -> 
     assert onnx.dimension == real_embedder.dimension and onnx.max_tokens == real_embedder.max_tokens
     assert onnx.count_tokens(TEXTS[4]) == real_embedder.count_tokens(TEXTS[4])
     assert onnx.embed_batch([]).shape == (0, real_embedder.dimension)
+
+
+@pytest.mark.integration
+def test_weights_sit_beside_the_graph_for_onnxruntime_to_map(exported: Path) -> None:
+    folder = exported / EXPORT_DIR
+    assert (folder / WEIGHTS_FILE).stat().st_size > 50 * (folder / ONNX_FILE).stat().st_size
+    (folder / WEIGHTS_FILE).rename(folder / "moved")
+    try:
+        assert query_embedder(exported, "all-MiniLM-L6-v2") is None  # an export missing its weights is not used
+    finally:
+        (folder / "moved").rename(folder / WEIGHTS_FILE)
 
 
 @pytest.mark.integration
