@@ -51,11 +51,13 @@ class Settings(BaseSettings):
     chunk_overlap_sentences: int = Field(1, ge=0, le=5)
 
     # Retrieval and answering.
-    top_k: int = Field(5, ge=1, le=50)
+    top_k: int = Field(10, ge=1, le=50, description="Passages whose sentences compete for the excerpts.")
     search_mode: Literal["dense", "bm25", "hybrid"] = "hybrid"
+    fusion: Literal["score", "rrf"] = Field(
+        "score", description="How hybrid search joins dense and BM25: scaled scores, or reciprocal ranks.")
     rrf_k: int = Field(60, ge=1)
-    dense_weight: float = Field(1.0, ge=0)
-    bm25_weight: float = Field(1.0, ge=0)
+    dense_weight: float = Field(0.4, ge=0)
+    bm25_weight: float = Field(0.6, ge=0)
     min_confidence: float = Field(0.42, ge=0, le=1)
     flat_index_max: int = Field(200_000, ge=1, description="Up to this many chunks, vector search is exact.")
     ann_index: Literal["ivf-flat", "ivf-sq8", "hnsw"] = Field(

@@ -18,6 +18,8 @@ from retrieval.text import content_words, normalize, overlap
 
 # Candidates this close to the best score count as answering too (for "as of" and collapsing).
 TIE_MARGIN = 0.03
+# A neighbouring sentence scoring this close to an excerpt joins it: the answer spans both.
+JOIN_MARGIN = 0.05
 
 SentenceLookup = Callable[[list[int]], dict[int, ChunkSentences]]
 
@@ -86,7 +88,7 @@ class AnswerComposer:
     """
 
     def __init__(self, embedder: Embedder, *, min_confidence: float = 0.42, max_citations: int = 3,
-                 semantic_weight: float = 0.6, per_article: int = 2, sentences: SentenceLookup | None = None) -> None:
+                 semantic_weight: float = 0.6, per_article: int = 3, sentences: SentenceLookup | None = None) -> None:
         if not 0 <= min_confidence <= 1:
             raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
         if max_citations < 1:
@@ -160,6 +162,9 @@ class AnswerComposer:
         also: dict[int, list[ArticleInfo]] = {}
         per_article: dict[str, int] = {}
         seen_text: dict[str, int] = {}
+        by_chunk: dict[int, list[Excerpt]] = {}
+        for ex in excerpts:
+            by_chunk.setdefault(ex.hit.chunk.id, []).append(ex)
         for ex in sorted(excerpts, key=lambda e: -e.score):
             key = normalize(ex.text)
             if key in seen_text:
@@ -171,7 +176,8 @@ class AnswerComposer:
             if len(chosen) >= limit or per_article.get(ex.hit.article.id, 0) >= self.per_article:
                 continue
             if any(c.hit.article.id == ex.hit.article.id and c.start < ex.end and ex.start < c.end for c in chosen):
-                continue  # overlapping chunks cut the same sentence twice
+                continue  # overlapping chunks cut the same sentence twice, or it joined a better one
+            ex = self._joined(ex, by_chunk[ex.hit.chunk.id])
             seen_text[key] = len(chosen)
             per_article[ex.hit.article.id] = per_article.get(ex.hit.article.id, 0) + 1
             chosen.append(ex)
@@ -183,6 +189,24 @@ class AnswerComposer:
                              ex.text, ex.start, ex.end, ex.score, ex.confidence)
             out.append(ex)
         return out
+
+    @staticmethod
+    def _joined(ex: Excerpt, neighbours: list[Excerpt]) -> Excerpt:
+        """``ex`` with the sentence beside it in its paragraph, when that one scores nearly as well."""
+        chunk = ex.hit.chunk
+        best = None
+        for other in neighbours:
+            gap = (chunk.text[ex.end - chunk.start: other.start - chunk.start] if other.start >= ex.end else
+                   chunk.text[other.end - chunk.start: ex.start - chunk.start] if other.end <= ex.start else None)
+            # Only a weaker neighbour joins: a stronger one was cited before this one, or left out.
+            if gap is None or gap.strip() or "\n\n" in gap or not ex.score - JOIN_MARGIN <= other.score <= ex.score:
+                continue
+            if best is None or other.score > best.score:
+                best = other
+        if best is None:
+            return ex
+        start, end = min(ex.start, best.start), max(ex.end, best.end)
+        return Excerpt(ex.hit, chunk.text[start - chunk.start: end - chunk.start], start, end, ex.score, ex.confidence)
 
     @staticmethod
     def _newest_first(ranked: list[Excerpt]) -> tuple[list[Excerpt], object]:

@@ -1,7 +1,10 @@
-"""Fusing rankings: weighted reciprocal rank fusion (Cormack et al., 2009).
+"""Fusing rankings: weighted score fusion (the default) or reciprocal rank fusion.
 
-RRF needs no score calibration between BM25 (unbounded) and cosine similarity (bounded), which
-is why it is the default; the weights let a deployment lean on one side.
+Score fusion min-max scales each side's scores over its candidates, so BM25 (unbounded) and
+cosine similarity (bounded) meet on one scale, and sums them with weights. Unlike RRF it keeps
+how far apart candidates are: a passage far ahead on one side is not pulled level by a close
+call on the other. Measured side by side on both eval sets (README, Results), it beat RRF and
+each side alone on every retrieval metric; RRF (Cormack et al., 2009) stays as an option.
 """
 
 from __future__ import annotations
@@ -31,4 +34,23 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], weights: Sequence[
         for rank, item in enumerate(ranking, 1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     # Ties (an item at the same ranks on both sides) keep the order of first appearance.
+    return [Ranked(i, s) for i, s in sorted(scores.items(), key=lambda kv: -kv[1])]
+
+
+def score_fusion(scored: Sequence[Sequence[tuple[int, float]]], weights: Sequence[float]) -> list[Ranked]:
+    """Items of all ``scored`` lists ((id, score), best first) by the weighted sum of their
+    min-max scaled scores, best first; an item missing from a list gets 0 from it."""
+    if len(scored) != len(weights):
+        raise ValueError(f"{len(scored)} score lists but {len(weights)} weights")
+    if any(w < 0 for w in weights):
+        raise ValueError(f"weights must be 0 or more, got {list(weights)}")
+    scores: dict[int, float] = {}
+    for items, weight in zip(scored, weights, strict=True):
+        if not items:
+            continue
+        values = [s for _, s in items]
+        low, high = min(values), max(values)
+        for item, s in items:
+            scaled = (s - low) / (high - low) if high > low else 1.0
+            scores[item] = scores.get(item, 0.0) + weight * scaled
     return [Ranked(i, s) for i, s in sorted(scores.items(), key=lambda kv: -kv[1])]

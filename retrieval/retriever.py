@@ -18,12 +18,13 @@ from index.folder import IndexReader, current_generation
 from retrieval.answer import AnswerComposer
 from retrieval.dates import DateWindow, find_date_window
 from retrieval.followup import resolve_followup
-from retrieval.fusion import reciprocal_rank_fusion
+from retrieval.fusion import reciprocal_rank_fusion, score_fusion
 from retrieval.records import Answer, Hit
 from retrieval.text import words
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES = ("dense", "bm25", "hybrid")
+FUSIONS = ("score", "rrf")
 # Passages ranked before cutting to k: enough for article-level recall@10 and for collapsing.
 POOL = 50
 # Two passages from different articles sharing this much of their wording are one statement.
@@ -46,13 +47,15 @@ class Retriever:
     >>> retriever.answer("when does Scholz visit Kyiv?").answer  # doctest: +SKIP
     """
 
-    def __init__(self, reader: IndexReader, embedder: Embedder, *, top_k: int = 5,
-                 min_confidence: float = 0.42, mode: Mode = "hybrid", rrf_k: int = 60,
-                 dense_weight: float = 1.0, bm25_weight: float = 1.0, max_citations: int = 3) -> None:
+    def __init__(self, reader: IndexReader, embedder: Embedder, *, top_k: int = 10,
+                 min_confidence: float = 0.42, mode: Mode = "hybrid", fusion: str = "score", rrf_k: int = 60,
+                 dense_weight: float = 0.4, bm25_weight: float = 0.6, max_citations: int = 3) -> None:
         if top_k < 1:
             raise ValueError(f"top_k must be at least 1, got {top_k}")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}, got {fusion!r}")
         if rrf_k < 1:
             raise ValueError(f"rrf_k must be at least 1, got {rrf_k}")
         if dense_weight < 0 or bm25_weight < 0 or dense_weight + bm25_weight == 0:
@@ -62,6 +65,7 @@ class Retriever:
         self.embedder = embedder
         self.top_k = top_k
         self.mode = mode
+        self.fusion = fusion
         self.rrf_k = rrf_k
         self.weights = (dense_weight, bm25_weight)
         self.composer = AnswerComposer(embedder, min_confidence=min_confidence, max_citations=max_citations,
@@ -82,7 +86,7 @@ class Retriever:
         """Opens the index in ``index_dir``; the embedder must be the model the index was built with."""
         if settings is not None:
             options = {"top_k": settings.top_k, "min_confidence": settings.min_confidence,
-                       "mode": settings.search_mode, "rrf_k": settings.rrf_k,
+                       "mode": settings.search_mode, "fusion": settings.fusion, "rrf_k": settings.rrf_k,
                        "dense_weight": settings.dense_weight, "bm25_weight": settings.bm25_weight} | options
             embedder = embedder or SentenceTransformerEmbedder(settings.model_name, settings.batch_size)
         reader = IndexReader.open(Path(index_dir))
@@ -154,7 +158,8 @@ class Retriever:
             found = self.bm25.search(question, pool, allowed)
             sparse = list(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
         if mode == "hybrid":
-            fused = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in sparse]], self.weights, self.rrf_k)
+            fused = score_fusion([dense, sparse], self.weights) if self.fusion == "score" else \
+                reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in sparse]], self.weights, self.rrf_k)
             pairs = [(r.id, r.score) for r in fused[:pool]]
         else:
             pairs = dense if mode == "dense" else sparse

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.fusion import reciprocal_rank_fusion
+from retrieval.fusion import reciprocal_rank_fusion, score_fusion
 
 
 def test_item_ranked_well_by_both_beats_item_ranked_first_by_one() -> None:
@@ -32,3 +32,24 @@ def test_scores_are_the_rrf_formula() -> None:
 def test_bad_arguments_are_named(weights, k) -> None:  # noqa: ANN001
     with pytest.raises(ValueError):
         reciprocal_rank_fusion([[1], [2]], weights, k=k)
+
+
+def test_score_fusion_keeps_how_far_ahead_a_passage_is() -> None:
+    # Dense barely prefers 2 over 1; BM25 puts 1 far ahead of 2: 1 wins. RRF would call it a tie.
+    dense = [(2, 0.81), (1, 0.80), (3, 0.40)]
+    bm25 = [(1, 30.0), (2, 5.0), (3, 4.0)]
+    fused = score_fusion([dense, bm25], [0.5, 0.5])
+    assert [r.id for r in fused] == [1, 2, 3]
+    assert fused[0].score == pytest.approx(0.5 * (0.80 - 0.40) / (0.81 - 0.40) + 0.5)
+
+
+def test_score_fusion_counts_a_missing_item_as_zero_and_honours_weights() -> None:
+    fused = score_fusion([[(1, 0.9), (2, 0.1)], [(3, 12.0), (1, 2.0)]], [1.0, 0.0])
+    assert [r.id for r in fused][:1] == [1] and {r.id for r in fused} == {1, 2, 3}
+    assert score_fusion([[], [(4, 1.0)]], [1.0, 1.0])[0].id == 4  # one side found nothing
+
+
+@pytest.mark.parametrize("weights", [[1.0], [1.0, -0.5]])
+def test_score_fusion_refuses_bad_weights(weights) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError, match="weight"):
+        score_fusion([[(1, 1.0)], [(1, 1.0)]], weights)

@@ -23,6 +23,16 @@ def test_hybrid_holds_what_either_side_ranks_first(retriever: Retriever) -> None
 def test_unknown_mode_is_refused_with_the_allowed_ones(retriever: Retriever) -> None:
     with pytest.raises(ValueError, match="dense, bm25, hybrid"):
         retriever.search("anything", mode="sparse")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="score, rrf.*'sum'"):
+        Retriever(retriever.reader, retriever.embedder, fusion="sum")
+
+
+@pytest.mark.parametrize("fusion", ["score", "rrf"])
+def test_both_fusions_hold_what_either_side_ranks_first(retriever: Retriever, fusion: str) -> None:
+    fused = Retriever(retriever.reader, retriever.embedder, fusion=fusion)
+    question = "Chancellor dialogue security"
+    tops = {fused.search(question, k=1, mode=m)[0].chunk.id for m in ("dense", "bm25")}
+    assert tops <= {h.chunk.id for h in fused.search(question, k=4, mode="hybrid")}
 
 
 def test_near_duplicate_passages_collapse_into_also_in(retriever: Retriever) -> None:
