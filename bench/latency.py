@@ -54,7 +54,9 @@ def bench_folder(report: BenchReport, corpus: IndexedCorpus, n: int, workdir: Pa
     report.notes.append(f"{label}: replicated index of {written} chunks written in {time.perf_counter() - started:.0f} s")
 
     settings = load_settings(index_dir=folder)
-    retriever = Retriever.open(folder, embedder=OnnxEmbedder(folder / EXPORT_DIR), settings=settings)
+    # No question cache: every timed call embeds its question, as a new question would.
+    retriever = Retriever.open(folder, embedder=OnnxEmbedder(folder / EXPORT_DIR), settings=settings,
+                               question_cache=0)
     search = time_each(lambda q: retriever.search(q), questions)
     answer = time_each(lambda q: retriever.answer(q), questions)
     kind = retriever.reader.vectors.kind

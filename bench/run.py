@@ -98,7 +98,7 @@ def run_bench(plan: BenchPlan, workdir: Path, progress: Callable[[str], None] = 
     from retrieval.retriever import Retriever
 
     def factory(s):  # noqa: ANN001, ANN202
-        return Retriever.open(index_dir, embedder=OnnxEmbedder(export), settings=s)
+        return Retriever.open(index_dir, embedder=OnnxEmbedder(export), settings=s, question_cache=0)
 
     bench_bot(report, load_settings(index_dir=index_dir, seeds_dir=seeds), factory, titles,
               chats=plan.bot_chats, rounds=plan.bot_rounds)

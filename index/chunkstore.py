@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.minhash import signature
 from index.records import Article, ArticleInfo, Chunk, ChunkSentences
 
 CHUNKS = "chunks.sqlite"
@@ -28,6 +29,7 @@ CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_id);
 CREATE TABLE IF NOT EXISTS sentences (
     chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id), spans BLOB NOT NULL, vectors BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS signatures (chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id), minhash BLOB NOT NULL);
 """
 
 _CHUNK_COLUMNS = 'id, article_id, ordinal, text, start, "end", paragraph, paragraph_end'
@@ -58,6 +60,8 @@ class ChunkStoreWriter:
             [(c.id, c.article_id, c.ordinal, c.text, c.start, c.end, c.paragraph, c.paragraph_end)
              for c in chunks],
         )
+        self.db.executemany("INSERT INTO signatures VALUES (?, ?)",
+                            [(c.id, signature(c.text).astype("<u4").tobytes()) for c in chunks])
         # Half precision: sentence vectors only rank a passage's few sentences against each other.
         self.db.executemany(
             "INSERT INTO sentences VALUES (?, ?, ?)",
@@ -69,6 +73,7 @@ class ChunkStoreWriter:
         """Drops an article and its chunks; returns the chunk ids, to remove their vectors too."""
         ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
         self.db.executemany("DELETE FROM sentences WHERE chunk_id = ?", [(i,) for i in ids])
+        self.db.executemany("DELETE FROM signatures WHERE chunk_id = ?", [(i,) for i in ids])
         self.db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
         self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         return ids
@@ -88,8 +93,9 @@ class ChunkStore:
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         self.db.execute("SELECT count(*) FROM chunks").fetchone()  # fails early on a damaged file
-        self._has_sentences = self.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sentences'").fetchone() is not None
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        self._has_sentences = "sentences" in tables
+        self._has_signatures = "signatures" in tables
 
     def chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
         if not ids:
@@ -114,6 +120,16 @@ class ChunkStore:
             out[chunk_id] = ChunkSentences(chunk_id, tuple(map(tuple, pairs.tolist())),
                                            np.frombuffer(vectors, dtype="<f2").reshape(len(pairs), -1).astype(np.float32))
         return out
+
+    def signatures(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The stored MinHash signatures of these chunks (none for an index written before them)."""
+        if not ids or not self._has_signatures:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self.db.execute(f"SELECT chunk_id, minhash FROM signatures WHERE chunk_id IN ({marks})",
+                                   [int(i) for i in ids]).fetchall()
+        return {chunk_id: np.frombuffer(blob, dtype="<u4").astype(np.uint32) for chunk_id, blob in rows}
 
     def articles(self, ids: Iterable[str]) -> dict[str, ArticleInfo]:
         ids = list(set(ids))

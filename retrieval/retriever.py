@@ -15,12 +15,12 @@ from index.bm25 import BM25Index
 from index.builder import IndexBuilder
 from index.embedder import Embedder, SentenceTransformerEmbedder
 from index.folder import IndexReader, current_generation
+from index.minhash import signature, similarity
 from retrieval.answer import AnswerComposer
 from retrieval.dates import DateWindow, find_date_window
 from retrieval.followup import resolve_followup
 from retrieval.fusion import reciprocal_rank_fusion, score_fusion
 from retrieval.records import Answer, Hit
-from retrieval.text import words
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES = ("dense", "bm25", "hybrid")
@@ -49,11 +49,14 @@ class Retriever:
 
     def __init__(self, reader: IndexReader, embedder: Embedder, *, top_k: int = 10,
                  min_confidence: float = 0.42, mode: Mode = "hybrid", fusion: str = "score", rrf_k: int = 60,
-                 dense_weight: float = 0.4, bm25_weight: float = 0.6, max_citations: int = 3) -> None:
+                 dense_weight: float = 0.4, bm25_weight: float = 0.6, max_citations: int = 3,
+                 question_cache: int = 256) -> None:
         if top_k < 1:
             raise ValueError(f"top_k must be at least 1, got {top_k}")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if question_cache < 0:
+            raise ValueError(f"question_cache must be 0 or more questions, got {question_cache}")
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}, got {fusion!r}")
         if rrf_k < 1:
@@ -78,6 +81,7 @@ class Retriever:
         self._chunk_dates = [date.fromisoformat(r[1]) if r[1] else None for r in rows]
         self.newest = max((d for d in self._chunk_dates if d), default=None)
         self._question_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.question_cache = question_cache
         self._lock = threading.Lock()
 
     @classmethod
@@ -173,7 +177,7 @@ class Retriever:
             vector = self.embedder.embed_batch([question])
             with self._lock:
                 self._question_vectors[question] = vector
-                while len(self._question_vectors) > 256:
+                while len(self._question_vectors) > self.question_cache:
                     self._question_vectors.popitem(last=False)
         return vector
 
@@ -205,22 +209,25 @@ class Retriever:
         return [Hit(chunks[i], articles[chunks[i].article_id], score, rank)
                 for rank, (i, score) in enumerate(pairs, 1) if i in chunks]
 
-    @staticmethod
-    def _collapse(hits: list[Hit]) -> list[Hit]:
+    def _collapse(self, hits: list[Hit]) -> list[Hit]:
         """Near-identical passages of other articles fold into the first one, as "also in"."""
-        kept: list[tuple[Hit, set[str], list]] = []
-        for hit in hits:
-            bag = set(words(hit.chunk.text))
-            for i, (first, first_bag, also) in enumerate(kept):
-                if first.article.id != hit.article.id and bag and first_bag and \
-                        len(bag & first_bag) / len(bag | first_bag) >= NEAR_DUPLICATE:
+        if not hits:
+            return []
+        stored = self.reader.chunks.signatures([h.chunk.id for h in hits])
+        # An index written before signatures were stored: worked out here from the text.
+        same = similarity(np.stack([stored.get(h.chunk.id) if h.chunk.id in stored else signature(h.chunk.text)
+                                    for h in hits]))
+        kept: list[tuple[int, list]] = []
+        for i, hit in enumerate(hits):
+            for first, also in kept:
+                if hits[first].article.id != hit.article.id and same[i, first] >= NEAR_DUPLICATE:
                     if all(a.id != hit.article.id for a in also):
                         also.append(hit.article)
                     break
             else:
-                kept.append((hit, bag, []))
-        return [Hit(h.chunk, h.article, h.score, rank, tuple(also))
-                for rank, (h, _, also) in enumerate(kept, 1)]
+                kept.append((i, []))
+        return [Hit(hits[i].chunk, hits[i].article, hits[i].score, rank, tuple(also))
+                for rank, (i, also) in enumerate(kept, 1)]
 
     def close(self) -> None:
         self.reader.close()

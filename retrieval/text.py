@@ -19,7 +19,7 @@ STOPWORDS = frozenset(STOPWORDS_EN) | {
 
 
 def words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
+    return _WORD.findall(text.lower())
 
 
 def content_words(text: str) -> list[str]:
@@ -31,10 +31,8 @@ def overlap(question_terms: set[str], text: str) -> float:
     if not question_terms:
         return 0.0
     present = set(words(text))
-    found = 0
-    for term in question_terms:
-        if term in present or (len(term) > 4 and any(w.startswith(term[:5]) for w in present)):
-            found += 1
+    stems = {w[:5] for w in present if len(w) > 4}
+    found = sum(1 for term in question_terms if term in present or (len(term) > 4 and term[:5] in stems))
     return found / len(question_terms)
 
 
