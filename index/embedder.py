@@ -160,23 +160,24 @@ class SentenceTransformerEmbedder:
         from tqdm.auto import tqdm
 
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        pooled: list[np.ndarray] = []
+        pooled: list[np.ndarray | None] = [None] * len(texts)
         # Token vectors are large (a few hundred KB per text): encode a slice at a time and keep
-        # only the pooled vectors, so memory stays flat however big the corpus.
-        step = SPAN_SLICE
+        # only the pooled vectors, so memory stays flat however big the corpus. Slices are cut
+        # from the texts sorted by length, as encode() sorts its batches, so padding stays small.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         with tqdm(total=len(texts), desc="Embedding", unit="chunk", disable=not show_progress_bar) as bar:
-            for first in range(0, len(texts), step):
-                part = list(texts[first: first + step])
+            for first in range(0, len(order), SPAN_SLICE):
+                rows = order[first: first + SPAN_SLICE]
+                part = [texts[i] for i in rows]
                 outputs = self.model.encode(part, batch_size=batch_size or self.batch_size, output_value=None,
                                             show_progress_bar=False)
                 offsets = self.model.tokenizer(part, return_offsets_mapping=True, truncation=True,
                                                max_length=self.model.max_seq_length)["offset_mapping"]
-                for row, (out, offs) in enumerate(zip(outputs, offsets, strict=True)):
+                for row, out, offs in zip(rows, outputs, offsets, strict=True):
                     tokens = out["token_embeddings"][: int(out["attention_mask"].sum())].float().numpy()
                     whole = out["sentence_embedding"].float().numpy()
-                    vectors[first + row] = whole / max(float(np.linalg.norm(whole)), 1e-12)
-                    pooled.append(pool_spans(tokens, np.asarray(offs, dtype=np.int64), spans[first + row],
-                                             vectors[first + row]))
+                    vectors[row] = whole / max(float(np.linalg.norm(whole)), 1e-12)
+                    pooled[row] = pool_spans(tokens, np.asarray(offs, dtype=np.int64), spans[row], vectors[row])
                 bar.update(len(part))
         return SpanVectors(vectors, pooled)
 

@@ -78,8 +78,10 @@ class Retriever:
         rows = reader.chunks.db.execute(
             "SELECT c.id, a.date FROM chunks c JOIN articles a ON a.id = c.article_id").fetchall()
         self._chunk_ids = np.asarray([r[0] for r in rows], dtype=np.int64)
-        self._chunk_dates = [date.fromisoformat(r[1]) if r[1] else None for r in rows]
-        self.newest = max((d for d in self._chunk_dates if d), default=None)
+        # As days, so a date window picks its chunks with two array comparisons (undated: never).
+        self._chunk_days = np.asarray([r[1] or "NaT" for r in rows], dtype="datetime64[D]")
+        dated = self._chunk_days[~np.isnat(self._chunk_days)]
+        self.newest = dated.max().astype(date) if len(dated) else None
         self._question_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self.question_cache = question_cache
         self._lock = threading.Lock()
@@ -200,8 +202,8 @@ class Retriever:
     def _allowed(self, window: DateWindow | None) -> np.ndarray | None:
         if window is None:
             return None
-        return self._chunk_ids[[window.contains(d) for d in self._chunk_dates]] if len(self._chunk_ids) else \
-            np.zeros(0, np.int64)
+        days = self._chunk_days
+        return self._chunk_ids[(days >= np.datetime64(window.start)) & (days <= np.datetime64(window.end))]
 
     def _hits(self, pairs: list[tuple[int, float]]) -> list[Hit]:
         chunks = self.reader.chunks.chunks([i for i, _ in pairs])
