@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from concurrent.futures import ThreadPoolExecutor
 
 from telegram import BotCommand, Update
@@ -54,6 +55,10 @@ def build_application(settings: Settings, retriever_factory: RetrieverFactory = 
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=ANSWER_THREADS, thread_name_prefix="newsbot-answer"))
         await bot.load()
+        # The index and model stay loaded for the process's life: freezing them out of the
+        # garbage collector's sweeps keeps each collection short while answers churn objects.
+        gc.collect()
+        gc.freeze()
         await application.bot.set_my_commands(COMMANDS)
 
     application = (

@@ -16,6 +16,7 @@ from index.builder import IndexBuilder
 from index.embedder import Embedder, SentenceTransformerEmbedder
 from index.folder import IndexReader, current_generation
 from index.minhash import signature, similarity
+from index.store import single_thread_search
 from retrieval.answer import AnswerComposer
 from retrieval.dates import DateWindow, find_date_window
 from retrieval.followup import resolve_followup
@@ -64,6 +65,7 @@ class Retriever:
         if dense_weight < 0 or bm25_weight < 0 or dense_weight + bm25_weight == 0:
             raise ValueError(f"dense_weight and bm25_weight must be 0 or more and not both 0, "
                              f"got {dense_weight} and {bm25_weight}")
+        single_thread_search()
         self.reader = reader
         self.embedder = embedder
         self.top_k = top_k
