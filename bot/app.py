@@ -18,7 +18,7 @@ from telegram.ext import (
 )
 
 from bot.handlers import Newsbot, RetrieverFactory
-from bot.retry import RetryingRateLimiter
+from bot.retry import RetryingRateLimiter, RetryingUpdatesRequest
 from config.settings import Settings
 from retrieval.retriever import Retriever
 
@@ -68,6 +68,7 @@ def build_application(settings: Settings, retriever_factory: RetrieverFactory = 
         .rate_limiter(RetryingRateLimiter(max_retries=RATE_LIMIT_RETRIES, overall_max_rate=settings.send_rate))
         .concurrent_updates(CONCURRENT_UPDATES)
         .connection_pool_size(CONNECTIONS)
+        .get_updates_request(RetryingUpdatesRequest(connection_pool_size=1))
         .post_init(post_init)
         .build()
     )

@@ -8,8 +8,9 @@ import random
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import AIORateLimiter
+from telegram.request import HTTPXRequest
 
 log = logging.getLogger(__name__)
 
@@ -51,4 +52,37 @@ class RetryingRateLimiter(AIORateLimiter):
                 log.info("%s failed (%s); retry %d of %d in %.2f s", endpoint, exc, attempt,
                          attempts - 1, pause)
                 await asyncio.sleep(pause)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+class RetryingUpdatesRequest(HTTPXRequest):
+    """The connection that fetches updates, with the same retries for 5xx and dropped connections.
+
+    PTB sends getUpdates past the rate limiter, so RetryingRateLimiter never sees it. Its polling
+    loop retries on its own, but the last call on shutdown, the one that tells Telegram which
+    updates were handled, is tried once: a dropped connection there means the next start fetches
+    and answers those updates again. getUpdates is safe to repeat (the offset says what to send).
+    A timeout is not retried: for a long poll it only means nothing new arrived.
+    """
+
+    def __init__(self, *, attempts: int = 4, first_pause: float = 0.25, **options: Any) -> None:
+        if attempts < 1:
+            raise ValueError(f"attempts must be at least 1, got {attempts}")
+        super().__init__(**options)
+        self.attempts = attempts
+        self.first_pause = first_pause
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                code, payload = await super().do_request(*args, **kwargs)
+            except NetworkError as exc:
+                if isinstance(exc, TimedOut) or attempt == self.attempts:
+                    raise
+                log.info("getUpdates failed (%s); retry %d of %d", exc, attempt, self.attempts - 1)
+            else:
+                if code < 500 or attempt == self.attempts:
+                    return code, payload
+                log.info("getUpdates failed (HTTP %d); retry %d of %d", code, attempt, self.attempts - 1)
+            await asyncio.sleep(self.first_pause * 2 ** (attempt - 1) * random.uniform(0.5, 1.0))
         raise AssertionError("unreachable: the last attempt returns or raises")
