@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import AIORateLimiter
@@ -15,6 +15,38 @@ from telegram.request import HTTPXRequest
 log = logging.getLogger(__name__)
 
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
+T = TypeVar("T")
+
+
+class _ServerError(NetworkError):
+    """A 5xx reply, raised so that it is retried like a dropped connection."""
+
+    def __init__(self, code: int, payload: bytes) -> None:
+        super().__init__(f"HTTP {code}")
+        self.code, self.payload = code, payload
+
+
+async def retried(call: Callable[[], Awaitable[T]], what: str, attempts: int, first_pause: float,
+                  retryable: Callable[[NetworkError], bool]) -> T:
+    """``call()``, tried up to ``attempts`` times while it fails with a retryable NetworkError,
+    with growing, jittered pauses."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except NetworkError as exc:
+            if not retryable(exc) or attempt == attempts:
+                raise
+            pause = first_pause * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
+            log.info("%s failed (%s); retry %d of %d in %.2f s", what, exc, attempt, attempts - 1, pause)
+            await asyncio.sleep(pause)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _check(attempts: int, first_pause: float) -> None:
+    if attempts < 1:
+        raise ValueError(f"attempts must be at least 1, got {attempts}")
+    if first_pause < 0:
+        raise ValueError(f"first_pause must be 0 or more seconds, got {first_pause}")
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -30,10 +62,7 @@ class RetryingRateLimiter(AIORateLimiter):
     NOT_RETRIED = frozenset({"sendChatAction"})  # cosmetic, and the next one follows in seconds
 
     def __init__(self, *, attempts: int = 5, first_pause: float = 0.25, **limits: Any) -> None:
-        if attempts < 1:
-            raise ValueError(f"attempts must be at least 1, got {attempts}")
-        if first_pause < 0:
-            raise ValueError(f"first_pause must be 0 or more seconds, got {first_pause}")
+        _check(attempts, first_pause)
         super().__init__(**limits)
         self.attempts = attempts
         self.first_pause = first_pause
@@ -41,18 +70,13 @@ class RetryingRateLimiter(AIORateLimiter):
     async def process_request(self, callback: Callable[..., Coroutine[Any, Any, JSON]], args: Any,
                               kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
                               rate_limit_args: int | None) -> JSON:
+        async def once() -> JSON:
+            return await super(RetryingRateLimiter, self).process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args)
+
         attempts = 1 if endpoint in self.NOT_RETRIED else self.attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-            except NetworkError as exc:
-                if isinstance(exc, BadRequest) or attempt == attempts:
-                    raise
-                pause = self.first_pause * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
-                log.info("%s failed (%s); retry %d of %d in %.2f s", endpoint, exc, attempt,
-                         attempts - 1, pause)
-                await asyncio.sleep(pause)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        return await retried(once, endpoint, attempts, self.first_pause,
+                             retryable=lambda exc: not isinstance(exc, BadRequest))
 
 
 class RetryingUpdatesRequest(HTTPXRequest):
@@ -66,23 +90,20 @@ class RetryingUpdatesRequest(HTTPXRequest):
     """
 
     def __init__(self, *, attempts: int = 4, first_pause: float = 0.25, **options: Any) -> None:
-        if attempts < 1:
-            raise ValueError(f"attempts must be at least 1, got {attempts}")
+        _check(attempts, first_pause)
         super().__init__(**options)
         self.attempts = attempts
         self.first_pause = first_pause
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        for attempt in range(1, self.attempts + 1):
-            try:
-                code, payload = await super().do_request(*args, **kwargs)
-            except NetworkError as exc:
-                if isinstance(exc, TimedOut) or attempt == self.attempts:
-                    raise
-                log.info("getUpdates failed (%s); retry %d of %d", exc, attempt, self.attempts - 1)
-            else:
-                if code < 500 or attempt == self.attempts:
-                    return code, payload
-                log.info("getUpdates failed (HTTP %d); retry %d of %d", code, attempt, self.attempts - 1)
-            await asyncio.sleep(self.first_pause * 2 ** (attempt - 1) * random.uniform(0.5, 1.0))
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        async def once() -> tuple[int, bytes]:
+            code, payload = await super(RetryingUpdatesRequest, self).do_request(*args, **kwargs)
+            if code >= 500:
+                raise _ServerError(code, payload)
+            return code, payload
+
+        try:
+            return await retried(once, "getUpdates", self.attempts, self.first_pause,
+                                 retryable=lambda exc: not isinstance(exc, TimedOut))
+        except _ServerError as exc:  # still failing: PTB turns the reply into its own error
+            return exc.code, exc.payload

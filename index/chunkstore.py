@@ -93,9 +93,7 @@ class ChunkStore:
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         self.db.execute("SELECT count(*) FROM chunks").fetchone()  # fails early on a damaged file
-        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        self._has_sentences = "sentences" in tables
-        self._has_signatures = "signatures" in tables
+        self._tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     def chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
         if not ids:
@@ -108,14 +106,8 @@ class ChunkStore:
 
     def sentences(self, ids: Sequence[int]) -> dict[int, ChunkSentences]:
         """The stored excerpt candidates of these chunks (none for an index written before them)."""
-        if not ids or not self._has_sentences:
-            return {}
-        marks = ",".join("?" * len(ids))
-        with self._lock:
-            rows = self.db.execute(f"SELECT chunk_id, spans, vectors FROM sentences WHERE chunk_id IN ({marks})",
-                                   [int(i) for i in ids]).fetchall()
         out = {}
-        for chunk_id, spans, vectors in rows:
+        for chunk_id, spans, vectors in self._by_chunk("sentences", "spans, vectors", ids):
             pairs = np.frombuffer(spans, dtype="<i4").reshape(-1, 2)
             out[chunk_id] = ChunkSentences(chunk_id, tuple(map(tuple, pairs.tolist())),
                                            np.frombuffer(vectors, dtype="<f2").reshape(len(pairs), -1).astype(np.float32))
@@ -123,13 +115,17 @@ class ChunkStore:
 
     def signatures(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         """The stored MinHash signatures of these chunks (none for an index written before them)."""
-        if not ids or not self._has_signatures:
-            return {}
+        return {chunk_id: np.frombuffer(blob, dtype="<u4").astype(np.uint32)
+                for chunk_id, blob in self._by_chunk("signatures", "minhash", ids)}
+
+    def _by_chunk(self, table: str, columns: str, ids: Sequence[int]) -> list[tuple]:
+        """Rows of a per-chunk table for these chunk ids; none when the index predates the table."""
+        if not ids or table not in self._tables:
+            return []
         marks = ",".join("?" * len(ids))
         with self._lock:
-            rows = self.db.execute(f"SELECT chunk_id, minhash FROM signatures WHERE chunk_id IN ({marks})",
+            return self.db.execute(f"SELECT chunk_id, {columns} FROM {table} WHERE chunk_id IN ({marks})",
                                    [int(i) for i in ids]).fetchall()
-        return {chunk_id: np.frombuffer(blob, dtype="<u4").astype(np.uint32) for chunk_id, blob in rows}
 
     def articles(self, ids: Iterable[str]) -> dict[str, ArticleInfo]:
         ids = list(set(ids))

@@ -146,17 +146,6 @@ class SentenceTransformerEmbedder:
                     batch_size: int | None = None, show_progress_bar: bool = False) -> SpanVectors:
         if len(spans) != len(texts):
             raise ValueError(f"embed_spans needs one list of spans per text: {len(texts)} texts, {len(spans)} lists")
-        return self._encode(texts, batch_size, show_progress_bar, spans)
-
-    def _encode(self, texts: Sequence[str], batch_size: int | None = None, show_progress_bar: bool = False,
-                spans: Sequence[Sequence[tuple[int, int]]] | None = None):  # noqa: ANN202
-        """The one model call everything goes through; with ``spans`` it also pools token vectors."""
-        if spans is None:
-            vectors = self.model.encode(
-                list(texts), batch_size=batch_size or self.batch_size, show_progress_bar=show_progress_bar,
-                convert_to_numpy=True, normalize_embeddings=True,
-            )
-            return np.ascontiguousarray(vectors, dtype=np.float32)
         from tqdm.auto import tqdm
 
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -180,6 +169,14 @@ class SentenceTransformerEmbedder:
                     pooled[row] = pool_spans(tokens, np.asarray(offs, dtype=np.int64), spans[row], vectors[row])
                 bar.update(len(part))
         return SpanVectors(vectors, pooled)
+
+    def _encode(self, texts: Sequence[str], batch_size: int | None = None,
+                show_progress_bar: bool = False) -> np.ndarray:
+        vectors = self.model.encode(
+            list(texts), batch_size=batch_size or self.batch_size, show_progress_bar=show_progress_bar,
+            convert_to_numpy=True, normalize_embeddings=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
 # Texts encoded per model call by embed_spans (their token vectors are held until pooled).

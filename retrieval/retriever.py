@@ -219,7 +219,7 @@ class Retriever:
             return []
         stored = self.reader.chunks.signatures([h.chunk.id for h in hits])
         # An index written before signatures were stored: worked out here from the text.
-        same = similarity(np.stack([stored.get(h.chunk.id) if h.chunk.id in stored else signature(h.chunk.text)
+        same = similarity(np.stack([stored[h.chunk.id] if h.chunk.id in stored else signature(h.chunk.text)
                                     for h in hits]))
         kept: list[tuple[int, list]] = []
         for i, hit in enumerate(hits):
