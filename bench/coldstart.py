@@ -9,11 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from bench.records import BenchReport, Row
-from index.onnx_embedder import EXPORT_DIR
+from newsbot.bench.records import BenchReport, Row
+from newsbot.index.onnx_embedder import EXPORT_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
-NEWSBOT = "from bot.cli import main; main()"  # what the `newsbot` console script runs
+NEWSBOT = "from newsbot.command import main; main()"  # what the `newsbot` console script runs
 
 
 def _run(args: list[str]) -> float:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index.chunkstore import CHUNKS
-from index.folder import IndexReader, IndexWriter
-from index.records import Article, Chunk, ChunkSentences
-from index.store import StoreOptions
+from newsbot.index.chunkstore import CHUNKS
+from newsbot.index.folder import IndexReader, IndexWriter
+from newsbot.index.records import Article, Chunk, ChunkSentences
+from newsbot.index.store import StoreOptions
 
 NEWS = Path(__file__).resolve().parent.parent / "corpora" / "news"
 NOISE = 0.025  # per dimension; |noise| ~ 0.49 over 384 dimensions, cosine to the original ~0.9
@@ -55,7 +55,7 @@ class IndexedCorpus:
     sentences: list[ChunkSentences]  # aligned with chunks
 
     def passages(self) -> list[str]:
-        from index.builder import passage_text
+        from newsbot.index.builder import passage_text
 
         by_id = {a.id: a.title for a in self.articles}
         return [passage_text(by_id[c.article_id], c.text) for c in self.chunks]
@@ -104,7 +104,7 @@ def synthetic_vectors(base: np.ndarray, count: int, seed: int = 0) -> np.ndarray
 def scaled_index(corpus: IndexedCorpus, index_dir: Path, chunks: int, *, model: str, seed: int = 0,
                  flat_index_max: int | None = None) -> int:
     """Writes an index of about ``chunks`` chunks (whole articles) by replicating ``corpus``."""
-    from index.bm25 import BM25Index
+    from newsbot.index.bm25 import BM25Index
 
     rng = np.random.default_rng(seed)
     by_article: dict[str, list[int]] = {}

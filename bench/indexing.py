@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bench.corpus import load_indexed
-from bench.records import BenchReport, Row
-from index.builder import IndexBuilder
-from index.embedder import SentenceTransformerEmbedder
+from newsbot.bench.corpus import load_indexed
+from newsbot.bench.records import BenchReport, Row
+from newsbot.index.builder import IndexBuilder
+from newsbot.index.embedder import SentenceTransformerEmbedder
 
 
 def bench_indexing(report: BenchReport, embedder: SentenceTransformerEmbedder, seeds: Path,

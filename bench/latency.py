@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.corpus import IndexedCorpus, scaled_index, synthetic_vectors
-from bench.records import BenchReport, LatencyPoint, Row
-from bench.timing import Percentiles, time_each
-from index.embedder import SentenceTransformerEmbedder, model_path
-from index.onnx_embedder import EXPORT_DIR, OnnxEmbedder
-from index.store import ANN_KINDS, DEFAULT_FLAT_MAX, build_ann
+from newsbot.bench.corpus import IndexedCorpus, scaled_index, synthetic_vectors
+from newsbot.bench.records import BenchReport, LatencyPoint, Row
+from newsbot.bench.timing import Percentiles, time_each
+from newsbot.index.embedder import SentenceTransformerEmbedder, model_path
+from newsbot.index.onnx_embedder import EXPORT_DIR, OnnxEmbedder
+from newsbot.index.store import ANN_KINDS, DEFAULT_FLAT_MAX, build_ann
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,8 +42,8 @@ def bench_folder(report: BenchReport, corpus: IndexedCorpus, n: int, workdir: Pa
     import bm25s
     import faiss
 
-    from config.settings import load_settings
-    from retrieval.retriever import Retriever
+    from newsbot.config.settings import load_settings
+    from newsbot.retrieval.retriever import Retriever
 
     label = size_label(n)
     folder = workdir / f"index-{label}"
@@ -173,7 +173,7 @@ def serving_memory(index_dir: Path, questions: list[str], faiss_file: Path | Non
     """Peak RSS (MB) of a fresh process that opens ``index_dir`` and answers ``questions``."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
         fh.write("\n".join(questions))
-    args = [sys.executable, "-m", "bench.probe", str(index_dir), fh.name]
+    args = [sys.executable, "-m", "newsbot.bench.probe", str(index_dir), fh.name]
     if faiss_file is not None:
         args.append(str(faiss_file))
     done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=False)

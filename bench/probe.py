@@ -1,4 +1,4 @@
-"""A serving process to measure from outside: ``python -m bench.probe INDEX QUESTIONS [FAISS_FILE]``.
+"""A serving process to measure from outside: ``python -m newsbot.bench.probe INDEX QUESTIONS [FAISS_FILE]``.
 
 Opens the index the way `newsbot ask` does (ONNX question embedder when exported), answers every
 question in the QUESTIONS file (one per line), and prints its peak RSS as JSON. With FAISS_FILE it
@@ -29,14 +29,14 @@ def peak_rss_mb() -> float:
 
 def main(argv: list[str]) -> None:
     index_dir, questions = Path(argv[0]), Path(argv[1]).read_text().splitlines()
-    from config.settings import load_settings
-    from index.onnx_embedder import query_embedder
+    from newsbot.config.settings import load_settings
+    from newsbot.index.onnx_embedder import query_embedder
 
     settings = load_settings(index_dir=index_dir)
     started = time.perf_counter()
     embedder = query_embedder(index_dir, settings.model_name)
     if embedder is None:
-        from index.embedder import SentenceTransformerEmbedder
+        from newsbot.index.embedder import SentenceTransformerEmbedder
 
         embedder = SentenceTransformerEmbedder(settings.model_name)
     if len(argv) > 2:
@@ -46,7 +46,7 @@ def main(argv: list[str]) -> None:
         for q in questions:
             index.search(embedder.embed_batch([q]), 10)
     else:
-        from retrieval.retriever import Retriever
+        from newsbot.retrieval.retriever import Retriever
 
         retriever = Retriever.open(index_dir, embedder=embedder, settings=settings)
         for q in questions:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from bench.records import BenchReport
+from newsbot.bench.records import BenchReport
 
 COLUMNS = ("section", "metric", "newsbot", "baseline", "ratio", "target", "met", "note")
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.coldstart import bench_cold_start
-from bench.corpus import copy_news, load_indexed
-from bench.indexing import bench_indexing
-from bench.latency import bench_folder, bench_vectors, model_bytes
-from bench.records import BenchReport, describe_machine
-from bench.throughput import bench_bot
+from newsbot.bench.coldstart import bench_cold_start
+from newsbot.bench.corpus import copy_news, load_indexed
+from newsbot.bench.indexing import bench_indexing
+from newsbot.bench.latency import bench_folder, bench_vectors, model_bytes
+from newsbot.bench.records import BenchReport, describe_machine
+from newsbot.bench.throughput import bench_bot
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +44,9 @@ class BenchPlan:
 
 
 def run_bench(plan: BenchPlan, workdir: Path, progress: Callable[[str], None] = lambda _: None) -> BenchReport:
-    from config.settings import load_settings
-    from index.embedder import SentenceTransformerEmbedder
-    from index.onnx_embedder import OnnxEmbedder, export_onnx
+    from newsbot.config.settings import load_settings
+    from newsbot.index.embedder import SentenceTransformerEmbedder
+    from newsbot.index.onnx_embedder import OnnxEmbedder, export_onnx
 
     started = time.perf_counter()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -95,7 +95,7 @@ def run_bench(plan: BenchPlan, workdir: Path, progress: Callable[[str], None] = 
             shutil.rmtree(probe, ignore_errors=True)
 
     progress(f"bot: {plan.bot_chats} concurrent chats through the fake Bot API")
-    from retrieval.retriever import Retriever
+    from newsbot.retrieval.retriever import Retriever
 
     def factory(s):  # noqa: ANN001, ANN202
         return Retriever.open(index_dir, embedder=OnnxEmbedder(export), settings=s, question_cache=0)

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.records import BenchReport, Row
-from bench.timing import percentiles
+from newsbot.bench.records import BenchReport, Row
+from newsbot.bench.timing import percentiles
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +31,7 @@ def _fake_api():  # noqa: ANN202
 async def _burst(settings, factory: Callable, questions: list[str], chats: int, rounds: int):  # noqa: ANN001, ANN202
     from pydantic import SecretStr
 
-    from bot.app import build_application
+    from newsbot.bot.app import build_application
 
     async with _fake_api()() as api:
         settings = settings.model_copy(update={"telegram_api_url": api.base_url,

@@ -17,10 +17,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import Newsbot, RetrieverFactory
-from bot.retry import RetryingRateLimiter, RetryingUpdatesRequest
-from config.settings import Settings
-from retrieval.retriever import Retriever
+from newsbot.bot.handlers import Newsbot, RetrieverFactory
+from newsbot.bot.retry import RetryingRateLimiter, RetryingUpdatesRequest
+from newsbot.config.settings import Settings
+from newsbot.retrieval.retriever import Retriever
 
 COMMANDS = [
     BotCommand("ask", "Answer a question from the articles"),

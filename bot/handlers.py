@@ -26,13 +26,13 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.inline import NO_PREVIEW, inline_results
-from bot.render import format_date, render_answer, render_passages, render_sources, split_html
-from bot.memory import ChatMemory, Turn
-from bot.throttle import Throttle, Verdict
-from config.settings import Settings
-from retrieval.records import Citation, Hit
-from retrieval.retriever import Retriever
+from newsbot.bot.inline import NO_PREVIEW, inline_results
+from newsbot.bot.render import format_date, render_answer, render_passages, render_sources, split_html
+from newsbot.bot.memory import ChatMemory, Turn
+from newsbot.bot.throttle import Throttle, Verdict
+from newsbot.config.settings import Settings
+from newsbot.retrieval.records import Citation, Hit
+from newsbot.retrieval.retriever import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -337,8 +337,8 @@ class Newsbot:
             await message.reply_html(piece, link_preview_options=NO_PREVIEW)
 
     async def _rebuild(self, update: Update, context: Context) -> None:
-        from index.builder import IndexBuilder, NothingToIndex
-        from index.manifest import IndexProblem
+        from newsbot.index.builder import IndexBuilder, NothingToIndex
+        from newsbot.index.manifest import IndexProblem
 
         old = self.current()
         settings = self.settings

@@ -8,8 +8,8 @@ from html import escape
 from telegram import InlineQueryResultArticle, InputTextMessageContent, LinkPreviewOptions
 from telegram.constants import ParseMode
 
-from bot.render import render_answer, render_sources, split_html
-from retrieval.records import Answer
+from newsbot.bot.render import render_answer, render_sources, split_html
+from newsbot.retrieval.records import Answer
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 

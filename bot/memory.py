@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
-from retrieval.records import Answer
+from newsbot.retrieval.records import Answer
 
 TURNS_KEPT = 32  # answers whose buttons still work, per chat
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from html import escape
 
-from retrieval.records import Answer, Citation
+from newsbot.retrieval.records import Answer, Citation
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units
 # The tags this module emits; all are in Telegram's HTML subset.

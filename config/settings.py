@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -120,6 +120,12 @@ class Settings(BaseSettings):
         if self.dense_weight == 0 and self.bm25_weight == 0:
             raise ValueError("dense_weight and bm25_weight cannot both be 0")
         return self
+
+
+def explain(exc: ValidationError) -> str:
+    """A validation error as one line: each bad setting, what is wrong with it, and where to fix it."""
+    problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+    return f"invalid settings ({problems}); fix config/newsbot.toml, NEWSBOT_* variables or the flag"
 
 
 def load_settings(**overrides: Any) -> Settings:

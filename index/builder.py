@@ -9,14 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from index.bm25 import BM25Index
-from index.chunking import Chunker, excerpt_spans
-from index.embedder import Embedder, SpanEmbedder, SpanVectors
-from index.folder import IndexWriter
-from index.manifest import Manifest
-from index.readers import FolderReader, ReadReport
-from index.records import Article, Chunk, ChunkSentences, Failure, normalize_text
-from index.store import StoreOptions
+from newsbot.index.bm25 import BM25Index
+from newsbot.index.chunking import Chunker, excerpt_spans
+from newsbot.index.embedder import Embedder, SpanEmbedder, SpanVectors
+from newsbot.index.folder import IndexWriter
+from newsbot.index.manifest import Manifest
+from newsbot.index.readers import FolderReader, ReadReport
+from newsbot.index.records import Article, Chunk, ChunkSentences, Failure, normalize_text
+from newsbot.index.store import StoreOptions
 
 
 def passage_text(title: str, chunk_text: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sentencex import segment
 
-from index.records import Article, Chunk
+from newsbot.index.records import Article, Chunk
 
 TokenCounter = Callable[[str], int]
 # Shorter sentences ("He agreed.") say too little alone: the next one joins the excerpt.

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.minhash import signature
-from index.records import Article, ArticleInfo, Chunk, ChunkSentences
+from newsbot.index.minhash import signature
+from newsbot.index.records import Article, ArticleInfo, Chunk, ChunkSentences
 
 CHUNKS = "chunks.sqlite"
 

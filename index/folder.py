@@ -23,13 +23,13 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from index.chunkstore import CHUNKS, ChunkStore, ChunkStoreWriter
-from index.manifest import (
+from newsbot.index.chunkstore import CHUNKS, ChunkStore, ChunkStoreWriter
+from newsbot.index.manifest import (
     MANIFEST, REBUILD_HINT, ArticleEntry, FileEntry, IndexCorrupt, IndexLocked, IndexNotFound, IndexProblem,
     Manifest,
 )
-from index.records import Article, Chunk, ChunkSentences
-from index.store import FaissStore, StoreOptions, VectorStore
+from newsbot.index.records import Article, Chunk, ChunkSentences
+from newsbot.index.store import FaissStore, StoreOptions, VectorStore
 
 import numpy as np
 

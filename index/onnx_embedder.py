@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedder import Coalescer, SentenceTransformerEmbedder, counting_tokenizer, model_path
+from newsbot.index.embedder import Coalescer, SentenceTransformerEmbedder, counting_tokenizer, model_path
 
 EXPORT_DIR = "query-model"
 ONNX_FILE = "model.onnx"

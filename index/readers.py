@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from index.records import Article, Failure
+from newsbot.index.records import Article, Failure
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")
 META_FIELDS = ("title", "date", "source", "url")

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.chunking import excerpt_spans
-from index.embedder import Embedder
-from index.records import ArticleInfo, Chunk, ChunkSentences
-from retrieval.records import Answer, Citation, Hit
-from retrieval.spans import answer_type, find_span
-from retrieval.text import content_words, normalize, overlap
+from newsbot.index.chunking import excerpt_spans
+from newsbot.index.embedder import Embedder
+from newsbot.index.records import ArticleInfo, Chunk, ChunkSentences
+from newsbot.retrieval.records import Answer, Citation, Hit
+from newsbot.retrieval.spans import answer_type, find_span
+from newsbot.retrieval.text import content_words, normalize, overlap
 
 # Candidates this close to the best score count as answering too (for "as of" and collapsing).
 TIE_MARGIN = 0.03

@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval.records import Answer, Hit
-from retrieval.text import normalize
+from newsbot.retrieval.records import Answer, Hit
+from newsbot.retrieval.text import normalize
 
 CUTOFFS = (1, 5, 10)
 HIT_AT = (1, 3, 5)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from retrieval.records import Answer
-from retrieval.spans import PERSON, PLACE
+from newsbot.retrieval.records import Answer
+from newsbot.retrieval.spans import PERSON, PLACE
 
 _ABOUT = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+(?P<x>.+?)\s*[?.!]*\s*$", re.I)
 _AND = re.compile(r"^\s*(?:and|also|but|so)\s+(?P<rest>.+)$", re.I)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from index.records import ArticleInfo, Chunk
+from newsbot.index.records import ArticleInfo, Chunk
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,17 +11,17 @@ from typing import Literal
 
 import numpy as np
 
-from index.bm25 import BM25Index
-from index.builder import IndexBuilder
-from index.embedder import Embedder, SentenceTransformerEmbedder
-from index.folder import IndexReader, current_generation
-from index.minhash import signature, similarity
-from index.store import single_thread_search
-from retrieval.answer import AnswerComposer
-from retrieval.dates import DateWindow, find_date_window
-from retrieval.followup import resolve_followup
-from retrieval.fusion import reciprocal_rank_fusion, score_fusion
-from retrieval.records import Answer, Hit
+from newsbot.index.bm25 import BM25Index
+from newsbot.index.builder import IndexBuilder
+from newsbot.index.embedder import Embedder, SentenceTransformerEmbedder
+from newsbot.index.folder import IndexReader, current_generation
+from newsbot.index.minhash import signature, similarity
+from newsbot.index.store import single_thread_search
+from newsbot.retrieval.answer import AnswerComposer
+from newsbot.retrieval.dates import DateWindow, find_date_window
+from newsbot.retrieval.followup import resolve_followup
+from newsbot.retrieval.fusion import reciprocal_rank_fusion, score_fusion
+from newsbot.retrieval.records import Answer, Hit
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES = ("dense", "bm25", "hybrid")

@@ -12,7 +12,7 @@ import calendar
 import re
 from dataclasses import dataclass
 
-from retrieval.text import STOPWORDS, words
+from newsbot.retrieval.text import STOPWORDS, words
 
 DATE, NUMBER, PERSON, PLACE = "date", "number", "person", "place"
 

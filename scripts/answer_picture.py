@@ -65,8 +65,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "answer.png")
     args = parser.parse_args()
 
-    from bot.cli import open_retriever, settings_from
-    from bot.render import render_answer, split_html
+    from newsbot.cli.common import open_retriever, settings_from
+    from newsbot.bot.render import render_answer, split_html
 
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if browser is None:

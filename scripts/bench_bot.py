@@ -42,9 +42,9 @@ def summary(label: str, seconds: list[float]) -> str:
 
 
 async def measure(args: argparse.Namespace, tmp: Path) -> None:
-    from config.settings import load_settings
-    from index.embedder import SentenceTransformerEmbedder
-    from retrieval.retriever import Retriever
+    from newsbot.config.settings import load_settings
+    from newsbot.index.embedder import SentenceTransformerEmbedder
+    from newsbot.retrieval.retriever import Retriever
     from tests.bot.conftest import running_bot
 
     questions = sample_corpus(tmp / "seeds", args.articles)

@@ -39,6 +39,6 @@ def write_article(folder: Path, name: str, title: str, *paragraphs: str) -> Path
 @pytest.fixture(scope="session")
 def real_embedder():
     """The packaged all-MiniLM-L6-v2, loaded once per test session (it takes ~10 s)."""
-    from index.embedder import SentenceTransformerEmbedder
+    from newsbot.index.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder("all-MiniLM-L6-v2")

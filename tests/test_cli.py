@@ -7,7 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from bot import cli
+from newsbot import command
+from newsbot.cli import common as cli
 from tests.conftest import SEED_QUESTION, write_article
 from tests.fakes.embedder import FakeEmbedder
 
@@ -21,7 +22,7 @@ def fake_model(monkeypatch, tmp_path):
 
 
 def invoke(*args: str, stdin: str | None = None):
-    return runner.invoke(cli.app, list(args), input=stdin)
+    return runner.invoke(command.app, list(args), input=stdin)
 
 
 def test_ask_builds_the_index_on_first_use_and_cites_the_seed(seeds_copy, tmp_path):
@@ -93,8 +94,9 @@ def test_every_option_has_help_text():
     import click
     import typer.main
 
-    group = typer.main.get_command(cli.app)
-    for name, command in group.commands.items():
-        for param in command.params:
+    group = typer.main.get_command(command.app)
+    assert {"ask", "chat", "index", "serve", "eval", "bench"} <= set(group.commands)
+    for name, cmd in group.commands.items():
+        for param in cmd.params:
             if isinstance(param, click.Option):
                 assert param.help, f"newsbot {name} {param.opts[0]} has no help text"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from config.settings import Settings, load_settings
+from newsbot.config.settings import Settings, load_settings
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench.records import BenchReport, LatencyPoint, Row
-from bench.report import markdown, plot, table
-from bot.cli import app
+from newsbot.bench.records import BenchReport, LatencyPoint, Row
+from newsbot.bench.report import markdown, plot, table
+from newsbot.command import app
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = {"indexing", "cold start", "latency", "memory", "faiss", "bot"}
@@ -24,7 +24,7 @@ SECTIONS = {"indexing", "cold start", "latency", "memory", "faiss", "bot"}
 def test_quick_bench_runs_and_prints_json(tmp_path: Path) -> None:
     png = tmp_path / "plot.png"
     done = subprocess.run(
-        [sys.executable, "-c", "from bot.cli import main; main()", "bench", "--quick", "--json",
+        [sys.executable, "-c", "from newsbot.command import main; main()", "bench", "--quick", "--json",
          "--out", str(png), "--workdir", str(tmp_path / "work")],
         capture_output=True, text=True, cwd=ROOT, timeout=1400, check=False)
     assert done.returncode == 0, done.stderr[-2000:]

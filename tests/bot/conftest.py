@@ -14,10 +14,10 @@ import pytest
 from pydantic import SecretStr
 from telegram.ext import Application
 
-from bot.app import build_application
-from bot.handlers import Newsbot
-from config.settings import Settings, load_settings
-from retrieval.retriever import Retriever
+from newsbot.bot.app import build_application
+from newsbot.bot.handlers import Newsbot
+from newsbot.config.settings import Settings, load_settings
+from newsbot.retrieval.retriever import Retriever
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.embedder import FakeEmbedder
 

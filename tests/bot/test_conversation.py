@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.app import COMMANDS
-from config.settings import Settings
+from newsbot.bot.app import COMMANDS
+from newsbot.config.settings import Settings
 from tests.bot.conftest import run, running_bot
 from tests.fakes.bot_api import BOT_USERNAME
 from tests.fakes.telegram_html import ALLOWED, tags_used

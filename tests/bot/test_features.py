@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import Settings
-from retrieval.records import Answer
-from retrieval.retriever import Retriever
+from newsbot.config.settings import Settings
+from newsbot.retrieval.records import Answer
+from newsbot.retrieval.retriever import Retriever
 from tests.bot.conftest import ADMIN, ARTICLES, fake_factory, run, running_bot, write_corpus
 
 QUESTION = "when does Scholz visit Kyiv?"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import Settings, load_settings
-from retrieval.retriever import Retriever
+from newsbot.config.settings import Settings, load_settings
+from newsbot.retrieval.retriever import Retriever
 from tests.bot.conftest import run, running_bot
 from tests.conftest import SEED_QUESTION
 from tests.fakes.telegram_html import visible_text

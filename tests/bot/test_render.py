@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.render import (
+from newsbot.bot.render import (
     MAX_MESSAGE,
     TELEGRAM_TAGS,
     answer_span,
@@ -17,7 +17,7 @@ from bot.render import (
     split_html,
     utf16_len,
 )
-from retrieval.records import Answer, Citation
+from newsbot.retrieval.records import Answer, Citation
 from tests.fakes.telegram_html import ALLOWED, parse, tags_used, visible_text
 
 NASTY = 'Tom & Jerry <script>alert("x")</script> say "hi" > 3 <b>not bold</b> 😀'

@@ -16,8 +16,8 @@ import aiohttp
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from config.settings import Settings
+from newsbot.command import app
+from newsbot.config.settings import Settings
 from tests.bot.conftest import ROOT_DIR, run, running_bot
 from tests.fakes.bot_api import FakeBotApi
 
@@ -78,11 +78,12 @@ def test_newsbot_serve_answers_over_long_polling_and_keeps_the_token_out_of_logs
     # The command itself, in its own process, with only the embedder swapped for the fake one.
     launcher = textwrap.dedent("""
         import sys
-        import bot.cli
+        import newsbot.bot.serve
+        import newsbot.command
         from tests.fakes.embedder import FakeEmbedder
-        bot.cli.make_embedder = lambda settings: FakeEmbedder()
+        newsbot.bot.serve.make_embedder = lambda settings: FakeEmbedder()
         sys.argv = ["newsbot", "serve", "--verbose"]
-        bot.cli.main()
+        newsbot.command.main()
     """)
 
     async def scenario() -> str:
@@ -125,11 +126,11 @@ def restore_logging() -> Iterator[None]:
 def test_a_token_the_api_rejects_is_one_clear_line_and_never_printed(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     import threading
 
-    import bot.cli
+    import newsbot.bot.serve
     from tests.bot.conftest import ARTICLES, write_corpus
     from tests.fakes.embedder import FakeEmbedder
 
-    monkeypatch.setattr(bot.cli, "make_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr(newsbot.bot.serve, "make_embedder", lambda settings: FakeEmbedder())
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, daemon=True).start()
     api = asyncio.run_coroutine_threadsafe(FakeBotApi().start(), loop).result(10)

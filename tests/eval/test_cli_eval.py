@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot import cli
+from newsbot import command
+from newsbot.cli import common as cli
 from tests.eval.test_metrics import write_set
 from tests.fakes.embedder import FakeEmbedder
 from tests.retrieval.conftest import write_news
@@ -40,7 +41,7 @@ def test_eval_compare_json_scores_every_mode_and_reuses_its_cache(tmp_path: Path
     other = write_set(tmp_path / "other", [{"id": "n2", "text": "Nitrogen boils at 77 K."}], OTHER)
     args = ["eval", str(dataset), "--compare", "--json", "--cache", str(tmp_path / "cache"),
             "--unanswerable", str(other)]
-    result = runner.invoke(cli.app, args)
+    result = runner.invoke(command.app, args)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data["modes"]) == {"bm25", "dense", "hybrid"}
@@ -49,14 +50,14 @@ def test_eval_compare_json_scores_every_mode_and_reuses_its_cache(tmp_path: Path
         assert 0 <= scores["hit@1"] <= scores["hit@3"] <= 1
     assert data["unanswerable"]["queries"] == 1 and data["unanswerable"]["tradeoff"]
     generations = list((tmp_path / "cache").glob("tiny-*/index/gen-*"))
-    again = runner.invoke(cli.app, args)
+    again = runner.invoke(command.app, args)
     assert again.exit_code == 0
     assert list((tmp_path / "cache").glob("tiny-*/index/gen-*")) == generations
 
 
 def test_eval_prints_a_table(tmp_path: Path) -> None:
     dataset = write_set(tmp_path / "tiny", DOCS, QUERIES)
-    result = runner.invoke(cli.app, ["eval", str(dataset), "--mode", "bm25", "--cache", str(tmp_path / "c")])
+    result = runner.invoke(command.app, ["eval", str(dataset), "--mode", "bm25", "--cache", str(tmp_path / "c")])
     assert result.exit_code == 0, result.output
     assert "R@5" in result.stdout and "bm25" in result.stdout
 
@@ -66,7 +67,7 @@ def test_eval_prints_a_table(tmp_path: Path) -> None:
     (["eval", ".", "--mode", "hybrid", "--compare"], "either --mode or --compare"),
 ])
 def test_eval_bad_usage_is_one_line_exit_2(args: list[str], message: str) -> None:
-    result = runner.invoke(cli.app, args)
+    result = runner.invoke(command.app, args)
     assert result.exit_code == 2 and message in result.stderr
     assert "Traceback" not in result.output
 
@@ -74,7 +75,7 @@ def test_eval_bad_usage_is_one_line_exit_2(args: list[str], message: str) -> Non
 def test_chat_resolves_a_follow_up(tmp_path: Path) -> None:
     seeds = write_news(tmp_path / "seeds")
     talk = "when does Scholz visit Kyiv?\nand when does he go to Moscow?\n/quit\n"
-    result = runner.invoke(cli.app, ["chat", "--seeds", str(seeds), "--index", str(tmp_path / "index")], input=talk)
+    result = runner.invoke(command.app, ["chat", "--seeds", str(seeds), "--index", str(tmp_path / "index")], input=talk)
     assert result.exit_code == 0, result.output
     assert "understood as: when does Scholz go to Moscow?" in result.stdout
     assert "Scholz to visit Kyiv and Moscow" in result.stdout

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from index.records import ArticleInfo, Chunk
-from retrieval.evaluate import (
+from newsbot.index.records import ArticleInfo, Chunk
+from newsbot.retrieval.evaluate import (
     DatasetError, ModeScore, Query, answer_hit, article_ranking, load_dataset, tradeoffs,
 )
-from retrieval.records import Answer, Citation, Hit
+from newsbot.retrieval.records import Answer, Citation, Hit
 
 
 def write_set(folder: Path, docs: list[dict], queries: list[dict]) -> Path:

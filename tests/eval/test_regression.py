@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import Settings
-from index.builder import IndexBuilder
-from retrieval.evaluate import Dataset, Query, load_dataset, run
-from retrieval.retriever import Retriever
+from newsbot.config.settings import Settings
+from newsbot.index.builder import IndexBuilder
+from newsbot.retrieval.evaluate import Dataset, Query, load_dataset, run
+from newsbot.retrieval.retriever import Retriever
 from tests.conftest import DATA
 
 REGRESSION = DATA / "regression"

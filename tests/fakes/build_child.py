@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import index.folder as folder
-import index.readers as readers
-from index.builder import IndexBuilder
-from index.manifest import IndexLocked
+import newsbot.index.folder as folder
+import newsbot.index.readers as readers
+from newsbot.index.builder import IndexBuilder
+from newsbot.index.manifest import IndexLocked
 from tests.fakes.embedder import FakeEmbedder
 
 _seen: set[str] = set()

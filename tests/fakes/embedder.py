@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index.embedder import SpanVectors
+from newsbot.index.embedder import SpanVectors
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from index.builder import IndexBuilder, NothingToIndex
-from index.folder import IndexReader
-from index.manifest import IndexCorrupt, IndexMismatch, IndexNotFound, MANIFEST
-from retrieval.retriever import Retriever
+from newsbot.index.builder import IndexBuilder, NothingToIndex
+from newsbot.index.folder import IndexReader
+from newsbot.index.manifest import IndexCorrupt, IndexMismatch, IndexNotFound, MANIFEST
+from newsbot.retrieval.retriever import Retriever
 from tests.conftest import write_article
 from tests.fakes.embedder import FakeEmbedder
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from index.chunking import Chunker, sentence_spans
-from index.records import Article
+from newsbot.index.chunking import Chunker, sentence_spans
+from newsbot.index.records import Article
 from tests.fakes.embedder import FakeEmbedder
 
 COUNT = FakeEmbedder().count_tokens

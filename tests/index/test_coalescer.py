@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from index.embedder import Coalescer
+from newsbot.index.embedder import Coalescer
 
 
 def slow_embed(texts: list[str]) -> np.ndarray:

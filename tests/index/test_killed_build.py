@@ -9,15 +9,15 @@ import sys
 import time
 from pathlib import Path
 
-from index.folder import BUILD_PREFIX, IndexReader
-from retrieval.retriever import Retriever
+from newsbot.index.folder import BUILD_PREFIX, IndexReader
+from newsbot.retrieval.retriever import Retriever
 from tests.conftest import ROOT, write_article
 from tests.fakes.embedder import FakeEmbedder
 
 BUILD = """
 import sys
 from pathlib import Path
-from index.builder import IndexBuilder
+from newsbot.index.builder import IndexBuilder
 from tests.fakes.embedder import FakeEmbedder
 IndexBuilder(FakeEmbedder(delay=float(sys.argv[3])), chunk_tokens=64).build(
     Path(sys.argv[1]), Path(sys.argv[2]), full=True)

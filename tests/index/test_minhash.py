@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index.builder import IndexBuilder
-from index.folder import IndexReader
-from index.minhash import SLOTS, signature, similarity
+from newsbot.index.builder import IndexBuilder
+from newsbot.index.folder import IndexReader
+from newsbot.index.minhash import SLOTS, signature, similarity
 from tests.conftest import ROOT, write_article
 from tests.fakes.embedder import FakeEmbedder
 

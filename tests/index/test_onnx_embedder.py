@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.onnx_embedder import (EXPORT_DIR, META_FILE, ONNX_FILE, WEIGHTS_FILE, OnnxEmbedder, export_beside_index,
+from newsbot.index.onnx_embedder import (EXPORT_DIR, META_FILE, ONNX_FILE, WEIGHTS_FILE, OnnxEmbedder, export_beside_index,
                                  query_embedder)
 from tests.fakes.embedder import FakeEmbedder
 

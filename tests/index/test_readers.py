@@ -6,7 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from index.readers import FolderReader
+from newsbot.index.readers import FolderReader
 from tests.conftest import SEEDS, write_article
 
 

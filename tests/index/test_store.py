@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.store import ANN_KINDS, ANN_VECTORS, VECTORS, FaissStore, StoreOptions, build_ann
+from newsbot.index.store import ANN_KINDS, ANN_VECTORS, VECTORS, FaissStore, StoreOptions, build_ann
 
 
 def unit_vectors(n: int, d: int = 32, seed: int = 0) -> np.ndarray:
@@ -85,9 +85,9 @@ def test_dimension_mismatch_is_reported(tmp_path: Path) -> None:
 
 
 def test_builds_follow_the_store_settings(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
-    from config.settings import load_settings
-    from index.builder import IndexBuilder
-    from index.folder import IndexReader
+    from newsbot.config.settings import load_settings
+    from newsbot.index.builder import IndexBuilder
+    from newsbot.index.folder import IndexReader
     from tests.conftest import write_article
 
     seeds = tmp_path / "seeds"

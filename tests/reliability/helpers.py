@@ -11,9 +11,9 @@ import threading
 import time
 from pathlib import Path
 
-from index.folder import IndexReader
-from index.readers import FolderReader
-from retrieval.retriever import Retriever
+from newsbot.index.folder import IndexReader
+from newsbot.index.readers import FolderReader
+from newsbot.retrieval.retriever import Retriever
 from tests.conftest import ROOT, SEEDS
 from tests.fakes.embedder import FakeEmbedder
 
@@ -146,8 +146,9 @@ def run_cli(monkeypatch, *args: str, embedder: FakeEmbedder | None = None):  # n
     """``newsbot ARGS`` in this process with the fake model; returns click's Result."""
     from typer.testing import CliRunner
 
-    import bot.cli
+    import newsbot.cli.common
+    from newsbot.command import app
 
-    monkeypatch.setattr(bot.cli, "make_embedder", lambda settings: embedder or FakeEmbedder())
+    monkeypatch.setattr(newsbot.cli.common, "make_embedder", lambda settings: embedder or FakeEmbedder())
     monkeypatch.setenv("NEWSBOT_CHUNK_TOKENS", str(CHUNK_TOKENS))  # as the child and fixtures build
-    return CliRunner().invoke(bot.cli.app, list(args))
+    return CliRunner().invoke(app, list(args))

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from filelock import FileLock, Timeout
 
-from index.builder import IndexBuilder
-from index.folder import BUILD_PREFIX, LOCK, IndexWriter
-from index.manifest import IndexLocked
+from newsbot.index.builder import IndexBuilder
+from newsbot.index.folder import BUILD_PREFIX, LOCK, IndexWriter
+from newsbot.index.manifest import IndexLocked
 from tests.fakes.embedder import FakeEmbedder
 from tests.reliability.helpers import (
     CHUNK_TOKENS, Child, check_index, expected_hashes, make_corpus, news_files, run_cli,

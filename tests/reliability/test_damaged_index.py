@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from index.builder import IndexBuilder
-from index.chunkstore import CHUNKS
-from index.folder import CURRENT, IndexReader
-from index.manifest import MANIFEST, IndexProblem
-from index.store import VECTORS
-from retrieval.retriever import Retriever
+from newsbot.index.builder import IndexBuilder
+from newsbot.index.chunkstore import CHUNKS
+from newsbot.index.folder import CURRENT, IndexReader
+from newsbot.index.manifest import MANIFEST, IndexProblem
+from newsbot.index.store import VECTORS
+from newsbot.retrieval.retriever import Retriever
 from tests.fakes.embedder import FakeEmbedder
 from tests.reliability.helpers import CHUNK_TOKENS, KNOWN_ANSWER, KNOWN_QUESTION, run_cli
 

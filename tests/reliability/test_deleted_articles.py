@@ -6,9 +6,9 @@ from pathlib import Path
 
 import faiss
 
-from index.builder import IndexBuilder
-from index.folder import IndexReader
-from retrieval.retriever import MODES, Retriever
+from newsbot.index.builder import IndexBuilder
+from newsbot.index.folder import IndexReader
+from newsbot.retrieval.retriever import MODES, Retriever
 from tests.fakes.embedder import FakeEmbedder
 from tests.reliability.helpers import CHUNK_TOKENS, make_corpus, news_files
 

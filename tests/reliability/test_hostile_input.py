@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from index.builder import IndexBuilder
-from index.folder import IndexReader
+from newsbot.index.builder import IndexBuilder
+from newsbot.index.folder import IndexReader
 from tests.conftest import ROOT
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.hostile import SECRET, SIZE_LIMIT, HostileCorpus, make_hostile_corpus

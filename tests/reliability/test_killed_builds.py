@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from index.builder import IndexBuilder
-from index.folder import BUILD_PREFIX, CURRENT, LOCK, IndexReader
+from newsbot.index.builder import IndexBuilder
+from newsbot.index.folder import BUILD_PREFIX, CURRENT, LOCK, IndexReader
 from tests.fakes.embedder import FakeEmbedder
 from tests.reliability.helpers import (
     CHUNK_TOKENS, Child, check_index, expected_hashes, make_corpus, news_files,

@@ -8,10 +8,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.builder import passage_text
-from index.chunking import Chunker, sentence_spans
-from index.readers import FolderReader
-from index.records import Article
+from newsbot.index.builder import passage_text
+from newsbot.index.chunking import Chunker, sentence_spans
+from newsbot.index.readers import FolderReader
+from newsbot.index.records import Article
 from tests.fakes.embedder import FakeEmbedder
 
 count_tokens = FakeEmbedder().count_tokens

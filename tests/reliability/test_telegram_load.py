@@ -25,9 +25,9 @@ from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
-from bot.app import build_application
-from config.settings import Settings, load_settings
-from retrieval.retriever import Retriever
+from newsbot.bot.app import build_application
+from newsbot.config.settings import Settings, load_settings
+from newsbot.retrieval.retriever import Retriever
 from tests.bot.conftest import ARTICLES, fake_factory, run, write_corpus
 from tests.fakes.bot_api import Call, FakeBotApi, Faults
 
@@ -177,7 +177,7 @@ def test_a_thousand_questions_through_faults_and_a_restart_each_get_one_answer(
 
     with caplog.at_level(logging.INFO):
         tally = run(scenario())
-    failed = [r for r in caplog.records if r.name.startswith("bot.") and r.levelno >= logging.ERROR]
+    failed = [r for r in caplog.records if r.name.startswith("newsbot.bot.") and r.levelno >= logging.ERROR]
     assert not failed, [r.getMessage() for r in failed]
     assert tally.sent == CHATS * PER_CHAT == tally.answered
     for kind in FAULTS["sendMessage"]:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.cli_serve import TOKEN_SHAPE, configure_logging
-from config.settings import Settings
-from retrieval.records import Answer
-from retrieval.retriever import Retriever
+from newsbot.bot.serve import TOKEN_SHAPE, configure_logging
+from newsbot.config.settings import Settings
+from newsbot.retrieval.records import Answer
+from newsbot.retrieval.retriever import Retriever
 from tests.bot.conftest import ADMIN, bot_settings, fake_factory, run, running_bot  # noqa: F401 (fixture)
 from tests.fakes.bot_api import FakeBotApi, Faults
 from tests.reliability.test_telegram_load import start_bot, stop_bot
@@ -77,14 +77,14 @@ def test_refusals_are_logged_without_the_message_text(bot_settings: Settings,
 
     with caplog.at_level(logging.DEBUG):
         run(scenario())
-    refusals = [r.getMessage() for r in caplog.records if r.name == "bot.handlers" and "refused" in r.getMessage()]
+    refusals = [r.getMessage() for r in caplog.records if r.name == "newsbot.bot.handlers" and "refused" in r.getMessage()]
     assert any("/reindex from user 5 in chat 5" in m for m in refusals), refusals
     assert sum("from chat 6 (user 6)" in m for m in refusals) == 2, refusals
     assert sum("from chat - (user 6)" in m for m in refusals) == 1, refusals  # the inline query
     # newsbot's own records at any level, and everyone's at INFO and above (what `newsbot serve`
     # logs without --verbose). PTB's DEBUG records do carry update payloads: --verbose is for
     # debugging and logs message texts.
-    shown = [text_of(r) for r in caplog.records if r.name.startswith("bot") or r.levelno >= logging.INFO]
+    shown = [text_of(r) for r in caplog.records if r.name.startswith("newsbot.bot") or r.levelno >= logging.INFO]
     assert shown and not [line for line in shown if private in line]
 
 

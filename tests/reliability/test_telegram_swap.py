@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from config.settings import Settings
-from index.builder import IndexBuilder
-from index.folder import current_generation
+from newsbot.config.settings import Settings
+from newsbot.index.builder import IndexBuilder
+from newsbot.index.folder import current_generation
 from tests.bot.conftest import ADMIN, ARTICLES, bot_settings, fake_factory, run, running_bot  # noqa: F401 (fixture)
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.embedder import FakeEmbedder

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from index.builder import IndexBuilder
-from retrieval.retriever import Retriever
+from newsbot.index.builder import IndexBuilder
+from newsbot.retrieval.retriever import Retriever
 from tests.conftest import write_article
 
 ARTICLES = [

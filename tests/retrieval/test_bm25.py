@@ -4,10 +4,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index.bm25 import BM25_DIR, BM25Index
-from index.builder import IndexBuilder
-from index.folder import IndexReader
-from retrieval.retriever import Retriever
+from newsbot.index.bm25 import BM25_DIR, BM25Index
+from newsbot.index.builder import IndexBuilder
+from newsbot.index.folder import IndexReader
+from newsbot.retrieval.retriever import Retriever
 from tests.conftest import write_article
 
 

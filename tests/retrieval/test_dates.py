@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from retrieval.dates import find_date_window
-from retrieval.retriever import Retriever
+from newsbot.retrieval.dates import find_date_window
+from newsbot.retrieval.retriever import Retriever
 
 REF = date(2022, 3, 20)
 

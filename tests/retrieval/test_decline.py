@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from retrieval.retriever import Retriever
+from newsbot.retrieval.retriever import Retriever
 
 
 def test_question_the_articles_do_not_answer_is_declined(retriever: Retriever) -> None:

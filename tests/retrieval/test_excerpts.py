@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.retriever import Retriever
+from newsbot.retrieval.retriever import Retriever
 
 QUESTIONS = [
     "when does Scholz visit Kyiv?",

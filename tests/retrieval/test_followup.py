@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from retrieval.followup import resolve_followup
-from retrieval.records import Answer
-from retrieval.retriever import Retriever
+from newsbot.retrieval.followup import resolve_followup
+from newsbot.retrieval.records import Answer
+from newsbot.retrieval.retriever import Retriever
 
 
 def turn(question: str, answer: str | None = None, kind: str | None = None) -> Answer:

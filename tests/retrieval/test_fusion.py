@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.fusion import reciprocal_rank_fusion, score_fusion
+from newsbot.retrieval.fusion import reciprocal_rank_fusion, score_fusion
 
 
 def test_item_ranked_well_by_both_beats_item_ranked_first_by_one() -> None:

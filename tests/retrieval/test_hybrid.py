@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.retriever import Retriever
+from newsbot.retrieval.retriever import Retriever
 
 
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from index.records import ArticleInfo, Chunk
-from retrieval.answer import JOIN_MARGIN, AnswerComposer, Excerpt
-from retrieval.records import Hit
+from newsbot.index.records import ArticleInfo, Chunk
+from newsbot.retrieval.answer import JOIN_MARGIN, AnswerComposer, Excerpt
+from newsbot.retrieval.records import Hit
 from tests.fakes.embedder import FakeEmbedder
 
 TEXT = "Talks were held on Monday. They ended without a deal on Tuesday.\n\nA new round is planned in March."

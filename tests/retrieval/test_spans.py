@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.spans import answer_type, find_span
+from newsbot.retrieval.spans import answer_type, find_span
 
 
 @pytest.mark.parametrize("question,kind", [

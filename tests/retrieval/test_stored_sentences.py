@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from index.builder import IndexBuilder
-from index.chunking import excerpt_spans
-from index.folder import IndexReader
-from retrieval.answer import Sentences
-from retrieval.retriever import Retriever
+from newsbot.index.builder import IndexBuilder
+from newsbot.index.chunking import excerpt_spans
+from newsbot.index.folder import IndexReader
+from newsbot.retrieval.answer import Sentences
+from newsbot.retrieval.retriever import Retriever
 from tests.fakes.embedder import FakeEmbedder
 
 

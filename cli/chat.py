@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from bot import cli
-from bot.cli import IndexOpt, SeedsOpt, app, out, settings_from
+from newsbot.cli import common
+from newsbot.cli.common import IndexOpt, SeedsOpt, app, out, settings_from
 
 HELP = "Ask about the indexed articles. Follow-ups ('and when?', 'what about Germany?') use the last turn. " \
        "/new starts over, /quit (or Ctrl-D) leaves."
@@ -21,10 +21,10 @@ def chat(
     index_dir: IndexOpt = None,
 ) -> None:
     """Chat with the articles in the terminal: each answer cited, follow-up questions understood."""
-    from bot.terminal import render_answer
+    from newsbot.cli.terminal import render_answer
 
     settings = settings_from(seeds_dir=seeds, index_dir=index_dir, top_k=k, search_mode=mode)
-    retriever = cli.open_retriever(settings)
+    retriever = common.open_retriever(settings)
     out.print(f"newsbot: {retriever.article_count} articles. {HELP}")
     history = []
     while True:

@@ -1,4 +1,4 @@
-"""The `newsbot` command: index, ask (and the commands other modules register on ``app``)."""
+"""What every `newsbot` subcommand shares: the Typer app, consoles, options, settings and the retriever."""
 
 from __future__ import annotations
 
@@ -32,17 +32,16 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def settings_from(**overrides):  # noqa: ANN003, ANN201 - returns config.settings.Settings
-    from config.settings import load_settings
+    from newsbot.config.settings import explain, load_settings
 
     try:
         return load_settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
-        fail(f"invalid settings ({problems}); fix config/newsbot.toml, NEWSBOT_* variables or the flag")
+        fail(explain(exc))
 
 
 def make_embedder(settings):  # noqa: ANN001, ANN201 - tests replace this with a fake
-    from index.embedder import SentenceTransformerEmbedder
+    from newsbot.index.embedder import SentenceTransformerEmbedder
 
     try:
         return SentenceTransformerEmbedder(settings.model_name, settings.batch_size)
@@ -57,8 +56,8 @@ def check_seeds(seeds: Path) -> None:
 
 def run_build(settings, embedder, *, full: bool = False, wait: float = 0.0, quiet: bool = False):  # noqa: ANN001, ANN201
     """Builds or updates the index, printing every problem file and the counts to stderr."""
-    from index.builder import IndexBuilder, NothingToIndex
-    from index.manifest import IndexProblem
+    from newsbot.index.builder import IndexBuilder, NothingToIndex
+    from newsbot.index.manifest import IndexProblem
 
     check_seeds(Path(settings.seeds_dir))
     builder = IndexBuilder.from_settings(settings, embedder)
@@ -76,7 +75,7 @@ def run_build(settings, embedder, *, full: bool = False, wait: float = 0.0, quie
     if report.note:
         err.print(report.note)
     err.print(report.summary())
-    from index.onnx_embedder import export_beside_index
+    from newsbot.index.onnx_embedder import export_beside_index
 
     problem = export_beside_index(embedder, settings.index_dir)  # lets `ask` start without torch
     if problem:
@@ -91,27 +90,13 @@ def _print_problems(failures, skipped, duplicates, warnings) -> None:  # noqa: A
             err.print(f"{label}: {item}", markup=False)
 
 
-@app.command()
-def index(
-    seeds: SeedsOpt = None,
-    index_dir: IndexOpt = None,
-    full: Annotated[bool, typer.Option("--full", help="Rebuild everything instead of only what changed.")] = False,
-    wait: Annotated[float, typer.Option("--wait", min=0, help="Seconds to wait for another running build before giving up.")] = 0.0,
-) -> None:
-    """Build or update the index from the seeds folder (only new or changed articles are embedded)."""
-    settings = settings_from(seeds_dir=seeds, index_dir=index_dir)
-    report = run_build(settings, make_embedder(settings), full=full, wait=wait)
-    if report.failed:
-        raise typer.Exit(1)
-
-
 def open_retriever(settings, *, quiet: bool = False):  # noqa: ANN001, ANN201
     """The retriever over the configured index, built from the seeds on first use."""
-    from index.folder import current_generation
-    from index.manifest import IndexProblem
-    from retrieval.retriever import Retriever
+    from newsbot.index.folder import current_generation
+    from newsbot.index.manifest import IndexProblem
+    from newsbot.retrieval.retriever import Retriever
 
-    from index.onnx_embedder import query_embedder
+    from newsbot.index.onnx_embedder import query_embedder
 
     embedder = query_embedder(settings.index_dir, settings.model_name) or make_embedder(settings)
     try:
@@ -135,40 +120,3 @@ def read_questions(question: str | None) -> list[str]:
     if not questions:
         fail("no questions on stdin; send one question per line")
     return questions
-
-
-@app.command()
-def ask(
-    question: Annotated[Optional[str], typer.Argument(help="The question. Without it, questions are read from stdin, one per line.", show_default=False)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per question (JSON Lines).")] = False,
-    k: Annotated[Optional[int], typer.Option("--k", min=1, max=50, help="Passages to consider (default: settings top_k).", show_default=False)] = None,
-    mode: Annotated[Optional[str], typer.Option("--mode", help="Search mode: dense, bm25 or hybrid (default: settings search_mode).", show_default=False)] = None,
-    seeds: SeedsOpt = None,
-    index_dir: IndexOpt = None,
-) -> None:
-    """Answer questions from the indexed articles, with numbered citations."""
-    from bot.terminal import render_answer
-
-    questions = read_questions(question)
-    settings = settings_from(seeds_dir=seeds, index_dir=index_dir, top_k=k, search_mode=mode)
-    retriever = open_retriever(settings, quiet=as_json)
-    for q in questions:
-        result = retriever.answer(q)
-        if as_json:
-            sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
-            sys.stdout.flush()
-        else:
-            out.print(render_answer(result))
-
-
-def main() -> None:
-    """Console entry point."""
-    app()
-
-
-# Commands that live in their own modules register themselves on `app` when imported.
-# One import line per module, kept in this block.
-from bot import cli_serve  # noqa: E402,F401
-from bot import cli_eval  # noqa: E402,F401
-from bot import cli_chat  # noqa: E402,F401
-from bot import cli_bench  # noqa: E402,F401

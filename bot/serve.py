@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Annotated, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
 from urllib.parse import urlsplit
 
 import typer
 
-from bot.cli import IndexOpt, SeedsOpt, app, err, fail, open_retriever, settings_from
+from pydantic import ValidationError
+from rich.console import Console
+
+from newsbot.config.settings import Settings, explain, load_settings
+
+if TYPE_CHECKING:
+    from newsbot.retrieval.retriever import Retriever
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+SeedsOpt = Annotated[Optional[Path], typer.Option("--seeds", help="Folder of articles to index (default: settings seeds_dir, 'seeds').", show_default=False)]
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index folder (default: settings index_dir, 'data/index').", show_default=False)]
 
 TOKEN_SHAPE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts as secret_token
@@ -46,7 +57,36 @@ def configure_logging(secrets: list[str], verbose: bool) -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
-@app.command()
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One clear line on stderr and a non-zero exit; never a traceback."""
+    err.print(f"[bold red]error:[/] {message}", markup=True)
+    raise typer.Exit(code)
+
+
+def make_embedder(settings: Settings):  # noqa: ANN201 - tests replace this with a fake
+    from newsbot.index.embedder import SentenceTransformerEmbedder
+
+    try:
+        return SentenceTransformerEmbedder(settings.model_name, settings.batch_size)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def open_retriever(settings: Settings) -> Retriever:
+    """The configured index (built from the seeds on first use), or one clear line and an exit."""
+    from newsbot.index.manifest import IndexProblem
+    from newsbot.index.onnx_embedder import query_embedder
+    from newsbot.retrieval.retriever import Retriever
+
+    embedder = query_embedder(settings.index_dir, settings.model_name) or make_embedder(settings)
+    try:
+        return Retriever.from_settings(settings, embedder=embedder, show_progress_bar=True)
+    except ValueError as exc:
+        fail(str(exc))
+    except IndexProblem as exc:
+        fail(str(exc), 1)
+
+
 def serve(
     webhook: Annotated[Optional[str], typer.Option("--webhook", metavar="URL", help="Public HTTPS URL Telegram should post updates to; without it the bot uses long polling.", show_default=False)] = None,
     listen: Annotated[str, typer.Option("--listen", help="Address the webhook server binds to.")] = "127.0.0.1",
@@ -59,9 +99,12 @@ def serve(
     from telegram import Update
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import build_application
+    from newsbot.bot.app import build_application
 
-    settings = settings_from(seeds_dir=seeds, index_dir=index_dir)
+    try:
+        settings = load_settings(seeds_dir=seeds, index_dir=index_dir)
+    except ValidationError as exc:
+        fail(explain(exc))
     token = settings.telegram_bot_token.get_secret_value().strip() if settings.telegram_bot_token else ""
     if not token:
         fail("TELEGRAM_BOT_TOKEN is not set; create a bot with @BotFather and export the token it gives you")

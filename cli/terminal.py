@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from retrieval.records import Answer, Citation
+from newsbot.retrieval.records import Answer, Citation
 
 
 def citation_line(c: Citation) -> str:

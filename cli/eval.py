@@ -12,17 +12,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bot import cli
-from bot.cli import app, err, fail, out, settings_from
+from newsbot.cli import common
+from newsbot.cli.common import app, err, fail, out, settings_from
 
 COLUMNS = ["R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "hit@1", "hit@3", "hit@5", "declined", "ms_mean", "ms_p95"]
 
 
 def _open(dataset, cache: Path, settings, embedder, quiet: bool):  # noqa: ANN001, ANN202
-    from index.builder import IndexBuilder
-    from index.manifest import IndexProblem
-    from retrieval.evaluate import cache_folder
-    from retrieval.retriever import Retriever
+    from newsbot.index.builder import IndexBuilder
+    from newsbot.index.manifest import IndexProblem
+    from newsbot.retrieval.evaluate import cache_folder
+    from newsbot.retrieval.retriever import Retriever
 
     folder = cache_folder(dataset, cache)
     builder = IndexBuilder.from_settings(settings, embedder)
@@ -52,7 +52,7 @@ def eval_command(
     k: Annotated[Optional[int], typer.Option("--k", min=1, max=50, help="Passages to answer from (default: settings top_k).", show_default=False)] = None,
 ) -> None:
     """Measure Recall@1/5/10, MRR@10, nDCG@10, answer-hit@1/3/5, decline rate and latency on a question set."""
-    from retrieval.evaluate import DatasetError, load_dataset, run, tradeoffs
+    from newsbot.retrieval.evaluate import DatasetError, load_dataset, run, tradeoffs
 
     if compare and mode is not None:
         fail("use either --mode or --compare, not both")
@@ -63,7 +63,7 @@ def eval_command(
         others = load_dataset(unanswerable).sample(limit) if unanswerable else None
     except DatasetError as exc:
         fail(str(exc))
-    embedder = cli.make_embedder(settings)  # looked up at call time: tests swap in a fake
+    embedder = common.make_embedder(settings)  # looked up at call time: tests swap in a fake
     retriever = _open(dataset, cache, settings, embedder, as_json)
 
     def answer_fn(question: str, m: str):  # noqa: ANN202

@@ -12,7 +12,7 @@ import typer
 
 from rich.console import Console
 
-from bot.cli import app, err, fail, out
+from newsbot.cli.common import app, err, fail, out
 
 DEFAULT_PLOT = Path("docs/bench.png")
 
@@ -27,10 +27,10 @@ def bench(
     markdown: Annotated[bool, typer.Option("--markdown", help="Also print the table as markdown (for the README).")] = False,
 ) -> None:
     """Measure indexing, incremental updates, query latency, memory, cold start and bot throughput."""
-    from bench.report import markdown as to_markdown
-    from bench.report import plot as draw
-    from bench.report import table
-    from bench.run import BenchPlan, run_bench
+    from newsbot.bench.report import markdown as to_markdown
+    from newsbot.bench.report import plot as draw
+    from newsbot.bench.report import table
+    from newsbot.bench.run import BenchPlan, run_bench
 
     target = plot or DEFAULT_PLOT
     if target.suffix.lower() != ".png":

@@ -1,0 +1,5 @@
+"""`python -m newsbot` is the `newsbot` command."""
+
+from newsbot.command import main
+
+main()
