@@ -27,18 +27,28 @@ def _run(args: list[str]) -> float:
 
 
 def ask_seconds(index_dir: Path, seeds: Path, question: str, runs: int) -> float:
-    args = [sys.executable, "-c", NEWSBOT, "ask", question, "--json", "--index", str(index_dir),
-            "--seeds", str(seeds)]
+    args = [sys.executable, "-c", NEWSBOT, "ask", question, "--json", "--index", str(index_dir), "--seeds", str(seeds)]
     return statistics.median(_run(args) for _ in range(runs))
 
 
-def bench_cold_start(report: BenchReport, index_dir: Path, seeds: Path, question: str, *,
-                     runs: int, with_torch: bool) -> None:
+def bench_cold_start(
+    report: BenchReport, index_dir: Path, seeds: Path, question: str, *, runs: int, with_torch: bool
+) -> None:
     onnx = ask_seconds(index_dir, seeds, question, runs)
     bare = _run([sys.executable, "-c", "import sentence_transformers"])
-    report.add(Row("cold start", "newsbot ask, launch to answer (ONNX question embedder)", round(onnx, 2), "s",
-                   round(bare, 2), "python -c 'import sentence_transformers'", "<= 3 s", onnx <= 3,
-                   f"median of {runs} runs; the import baseline is one run"))
+    report.add(
+        Row(
+            "cold start",
+            "newsbot ask, launch to answer (ONNX question embedder)",
+            round(onnx, 2),
+            "s",
+            round(bare, 2),
+            "python -c 'import sentence_transformers'",
+            "<= 3 s",
+            onnx <= 3,
+            f"median of {runs} runs; the import baseline is one run",
+        )
+    )
     if with_torch:
         export = index_dir / EXPORT_DIR
         aside = index_dir.parent / f"{index_dir.name}-{EXPORT_DIR}"
@@ -47,5 +57,12 @@ def bench_cold_start(report: BenchReport, index_dir: Path, seeds: Path, question
             torch_path = ask_seconds(index_dir, seeds, question, 1)
         finally:
             aside.rename(export)
-        report.add(Row("cold start", "newsbot ask without the ONNX export (sentence-transformers)",
-                       round(torch_path, 2), "s", note="what ask costs when the index has no export"))
+        report.add(
+            Row(
+                "cold start",
+                "newsbot ask without the ONNX export (sentence-transformers)",
+                round(torch_path, 2),
+                "s",
+                note="what ask costs when the index has no export",
+            )
+        )

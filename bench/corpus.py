@@ -69,8 +69,12 @@ def load_indexed(index_dir: Path) -> IndexedCorpus:
         db.close()
         from datetime import date
 
-        articles = [Article(title=r[2], text=r[6], path=r[1], date=date.fromisoformat(r[3]) if r[3] else None,
-                            source=r[4], url=r[5]) for r in rows]
+        articles = [
+            Article(
+                title=r[2], text=r[6], path=r[1], date=date.fromisoformat(r[3]) if r[3] else None, source=r[4], url=r[5]
+            )
+            for r in rows
+        ]
         chunks = list(reader.chunks.iter_chunks())
         import faiss
 
@@ -101,8 +105,9 @@ def synthetic_vectors(base: np.ndarray, count: int, seed: int = 0) -> np.ndarray
     return np.ascontiguousarray(np.vstack(parts)[:count], dtype=np.float32)
 
 
-def scaled_index(corpus: IndexedCorpus, index_dir: Path, chunks: int, *, model: str, seed: int = 0,
-                 flat_index_max: int | None = None) -> int:
+def scaled_index(
+    corpus: IndexedCorpus, index_dir: Path, chunks: int, *, model: str, seed: int = 0, flat_index_max: int | None = None
+) -> int:
     """Writes an index of about ``chunks`` chunks (whole articles) by replicating ``corpus``."""
     from newsbot.index.bm25 import BM25Index
 
@@ -119,14 +124,24 @@ def scaled_index(corpus: IndexedCorpus, index_dir: Path, chunks: int, *, model: 
                 rows = by_article.get(article.id, [])
                 if not rows or written >= chunks:
                     continue
-                clone = Article(title=article.title, text=article.text, path=f"copy-{copy:04d}/{article.path}",
-                                date=article.date, source=article.source, url=article.url)
-                pieces = [Chunk(next_id + j, clone.id, c.ordinal, c.text, c.start, c.end, c.paragraph,
-                                c.paragraph_end) for j, c in enumerate(corpus.chunks[r] for r in rows)]
+                clone = Article(
+                    title=article.title,
+                    text=article.text,
+                    path=f"copy-{copy:04d}/{article.path}",
+                    date=article.date,
+                    source=article.source,
+                    url=article.url,
+                )
+                pieces = [
+                    Chunk(next_id + j, clone.id, c.ordinal, c.text, c.start, c.end, c.paragraph, c.paragraph_end)
+                    for j, c in enumerate(corpus.chunks[r] for r in rows)
+                ]
                 vectors = corpus.vectors[rows] if copy == 0 else perturbed(corpus.vectors[rows], rng)
                 # Sentence vectors are copied as they are: they only rank sentences within a passage.
-                sentences = [ChunkSentences(p.id, corpus.sentences[r].spans, corpus.sentences[r].vectors)
-                             for p, r in zip(pieces, rows, strict=True)]
+                sentences = [
+                    ChunkSentences(p.id, corpus.sentences[r].spans, corpus.sentences[r].vectors)
+                    for p, r in zip(pieces, rows, strict=True)
+                ]
                 writer.add_article(clone, pieces, vectors, sentences)
                 next_id += len(pieces)
                 written += len(pieces)

@@ -28,16 +28,24 @@ def size_label(n: int) -> str:
 
 def model_bytes(name: str) -> int:
     path = model_path(name)
-    return sum(f.stat().st_size for f in path.glob("*.safetensors")) or \
-        sum(f.stat().st_size for f in path.glob("pytorch_model.bin"))
+    return sum(f.stat().st_size for f in path.glob("*.safetensors")) or sum(
+        f.stat().st_size for f in path.glob("pytorch_model.bin")
+    )
 
 
 def _point(report: BenchReport, system: str, n: int, p: Percentiles) -> None:
     report.latency.append(LatencyPoint(system, n, round(p.p50_ms, 2), round(p.p99_ms, 2)))
 
 
-def bench_folder(report: BenchReport, corpus: IndexedCorpus, n: int, workdir: Path, export: Path,
-                 bare: SentenceTransformerEmbedder, questions: list[str]) -> None:
+def bench_folder(
+    report: BenchReport,
+    corpus: IndexedCorpus,
+    n: int,
+    workdir: Path,
+    export: Path,
+    bare: SentenceTransformerEmbedder,
+    questions: list[str],
+) -> None:
     """Search and answer through newsbot on a replicated index of ``n`` chunks, beside the baselines."""
     import bm25s
     import faiss
@@ -51,12 +59,13 @@ def bench_folder(report: BenchReport, corpus: IndexedCorpus, n: int, workdir: Pa
     started = time.perf_counter()
     written = scaled_index(corpus, folder, n, model=bare.name)
     shutil.copytree(export, folder / EXPORT_DIR)
-    report.notes.append(f"{label}: replicated index of {written} chunks written in {time.perf_counter() - started:.0f} s")
+    report.notes.append(
+        f"{label}: replicated index of {written} chunks written in {time.perf_counter() - started:.0f} s"
+    )
 
     settings = load_settings(index_dir=folder)
     # No question cache: every timed call embeds its question, as a new question would.
-    retriever = Retriever.open(folder, embedder=OnnxEmbedder(folder / EXPORT_DIR), settings=settings,
-                               question_cache=0)
+    retriever = Retriever.open(folder, embedder=OnnxEmbedder(folder / EXPORT_DIR), settings=settings, question_cache=0)
     search = time_each(lambda q: retriever.search(q), questions)
     answer = time_each(lambda q: retriever.answer(q), questions)
     kind = retriever.reader.vectors.kind
@@ -71,7 +80,9 @@ def bench_folder(report: BenchReport, corpus: IndexedCorpus, n: int, workdir: Pa
     exact.add(vectors)
     del flat, vectors
     model = bare.model
-    st_flat = time_each(lambda q: exact.search(model.encode([q], normalize_embeddings=True), 10), questions)
+    st_flat = time_each(
+        lambda q, exact=exact: exact.search(model.encode([q], normalize_embeddings=True), 10), questions
+    )
     _point(report, "sentence-transformers + flat FAISS", written, st_flat)
     del exact
 
@@ -79,36 +90,78 @@ def bench_folder(report: BenchReport, corpus: IndexedCorpus, n: int, workdir: Pa
     bm25 = bm25s.BM25()
     bm25.index(bm25s.tokenize(texts, show_progress=False), show_progress=False)
     del texts
-    bm25_only = time_each(lambda q: bm25.retrieve(bm25s.tokenize([q], show_progress=False), k=10,
-                                                  show_progress=False), questions)
+    bm25_only = time_each(
+        lambda q, bm25=bm25: bm25.retrieve(bm25s.tokenize([q], show_progress=False), k=10, show_progress=False),
+        questions,
+    )
     _point(report, "bm25s alone", written, bm25_only)
     del bm25
 
     mode = settings.search_mode
-    for what, p, base, base_name in (("search", search, st_flat, "ST + flat FAISS (encode + search)"),
-                                     ("answer", answer, st_flat, "ST + flat FAISS (encode + search)")):
+    for what, p, base, base_name in (
+        ("search", search, st_flat, "ST + flat FAISS (encode + search)"),
+        ("answer", answer, st_flat, "ST + flat FAISS (encode + search)"),
+    ):
         target, met = None, None
         if what == "answer" and 50_000 <= written <= 200_000:
             target, met = "p50 <= 30 ms, p99 <= 100 ms at 100k", p.p50_ms <= 30 and p.p99_ms <= 100
-        report.add(Row("latency", f"{what} p50 at {label} ({mode}, {kind})", round(p.p50_ms, 2), "ms",
-                       round(base.p50_ms, 2), base_name, target, met, f"p99 {p.p99_ms:.1f} ms "
-                       f"(baseline p99 {base.p99_ms:.1f} ms; bm25s alone p50 {bm25_only.p50_ms:.2f} ms)"))
-        report.add(Row("latency", f"{what} p99 at {label} ({mode}, {kind})", round(p.p99_ms, 2), "ms",
-                       round(base.p99_ms, 2), base_name, target, met))
+        report.add(
+            Row(
+                "latency",
+                f"{what} p50 at {label} ({mode}, {kind})",
+                round(p.p50_ms, 2),
+                "ms",
+                round(base.p50_ms, 2),
+                base_name,
+                target,
+                met,
+                f"p99 {p.p99_ms:.1f} ms (baseline p99 {base.p99_ms:.1f} ms; bm25s alone p50 {bm25_only.p50_ms:.2f} ms)",
+            )
+        )
+        report.add(
+            Row(
+                "latency",
+                f"{what} p99 at {label} ({mode}, {kind})",
+                round(p.p99_ms, 2),
+                "ms",
+                round(base.p99_ms, 2),
+                base_name,
+                target,
+                met,
+            )
+        )
 
     probe = serving_memory(folder, questions[:20])
     raw = written * corpus.vectors.shape[1] * 4 + model_bytes(bare.name)
     target = "<= 1.3 x at 100k" if 50_000 <= written <= 200_000 else None
     ratio = probe * 2**20 / raw
-    report.add(Row("memory", f"peak RSS serving {label} ({kind})", round(probe, 1), "MB",
-                   round(raw / 2**20, 1), "raw vectors + model weights", target,
-                   ratio <= 1.3 if target else None, f"{ratio:.2f} x"))
+    report.add(
+        Row(
+            "memory",
+            f"peak RSS serving {label} ({kind})",
+            round(probe, 1),
+            "MB",
+            round(raw / 2**20, 1),
+            "raw vectors + model weights",
+            target,
+            ratio <= 1.3 if target else None,
+            f"{ratio:.2f} x",
+        )
+    )
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def bench_vectors(report: BenchReport, base: np.ndarray, n: int, queries: np.ndarray, *,
-                  kinds: tuple[str, ...] = ANN_KINDS, memory_probe: Path | None = None,
-                  model_weights: int = 0, questions: list[str] | None = None) -> None:
+def bench_vectors(
+    report: BenchReport,
+    base: np.ndarray,
+    n: int,
+    queries: np.ndarray,
+    *,
+    kinds: tuple[str, ...] = ANN_KINDS,
+    memory_probe: Path | None = None,
+    model_weights: int = 0,
+    questions: list[str] | None = None,
+) -> None:
     """FAISS-only: every index kind over ``n`` synthetic vectors, recall@10 against exact search."""
     import faiss
 
@@ -120,8 +173,15 @@ def bench_vectors(report: BenchReport, base: np.ndarray, n: int, queries: np.nda
     truth = exact.search(queries, 10)[1]
     flat_lat = _search_latency(exact, queries)
     chosen = "flat" if n <= DEFAULT_FLAT_MAX else "ivf-flat"
-    report.add(Row("faiss", f"flat search p50 at {label}", round(flat_lat.p50_ms, 3), "ms",
-                   note=f"p99 {flat_lat.p99_ms:.2f} ms; exact; {'chosen by size' if chosen == 'flat' else ''}"))
+    report.add(
+        Row(
+            "faiss",
+            f"flat search p50 at {label}",
+            round(flat_lat.p50_ms, 3),
+            "ms",
+            note=f"p99 {flat_lat.p99_ms:.2f} ms; exact; {'chosen by size' if chosen == 'flat' else ''}",
+        )
+    )
     _point(report, "FAISS flat (vectors only)", n, flat_lat)
     files = {}
     for kind in kinds:
@@ -133,10 +193,18 @@ def bench_vectors(report: BenchReport, base: np.ndarray, n: int, queries: np.nda
         lat = _search_latency(index, queries)
         size = len(faiss.serialize_index(index))
         is_chosen = kind == chosen
-        report.add(Row("faiss", f"{kind} recall@10 vs flat at {label}", round(recall, 4), "recall",
-                       target=">= 0.98" if is_chosen else None, met=recall >= 0.98 if is_chosen else None,
-                       note=f"p50 {lat.p50_ms:.3f} ms, p99 {lat.p99_ms:.2f} ms, {size / 2**20:.0f} MB, "
-                            f"built in {built:.0f} s{'; chosen by size' if is_chosen else ''}"))
+        report.add(
+            Row(
+                "faiss",
+                f"{kind} recall@10 vs flat at {label}",
+                round(recall, 4),
+                "recall",
+                target=">= 0.98" if is_chosen else None,
+                met=recall >= 0.98 if is_chosen else None,
+                note=f"p50 {lat.p50_ms:.3f} ms, p99 {lat.p99_ms:.2f} ms, {size / 2**20:.0f} MB, "
+                f"built in {built:.0f} s{'; chosen by size' if is_chosen else ''}",
+            )
+        )
         _point(report, f"FAISS {kind} (vectors only)", n, lat)
         if memory_probe is not None:
             path = memory_probe / f"{kind}.faiss"
@@ -150,12 +218,20 @@ def bench_vectors(report: BenchReport, base: np.ndarray, n: int, queries: np.nda
         raw = n * vectors.shape[1] * 4 + model_weights
         for kind, path in files.items():
             rss = serving_memory(memory_probe, questions[:20], faiss_file=path)
-            report.add(Row("memory", f"peak RSS, FAISS-only serving {label} ({kind})", round(rss, 1), "MB",
-                           round(raw / 2**20, 1), "raw vectors + model weights",
-                           note=f"{rss * 2**20 / raw:.2f} x; question embedder + index, no chunk store"))
+            report.add(
+                Row(
+                    "memory",
+                    f"peak RSS, FAISS-only serving {label} ({kind})",
+                    round(rss, 1),
+                    "MB",
+                    round(raw / 2**20, 1),
+                    "raw vectors + model weights",
+                    note=f"{rss * 2**20 / raw:.2f} x; question embedder + index, no chunk store",
+                )
+            )
 
 
-def _search_latency(index, queries: np.ndarray) -> Percentiles:  # noqa: ANN001
+def _search_latency(index, queries: np.ndarray) -> Percentiles:
     rows = [q[None, :] for q in queries]
     return time_each(lambda q: index.search(q, 10), rows)  # type: ignore[arg-type]
 

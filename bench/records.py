@@ -60,9 +60,12 @@ class BenchReport:
 
     def to_json(self) -> dict:
         return {
-            "quick": self.quick, "seconds": round(self.seconds, 1), "machine": self.machine,
+            "quick": self.quick,
+            "seconds": round(self.seconds, 1),
+            "machine": self.machine,
             "rows": [asdict(r) | {"ratio": r.ratio} for r in self.rows],
-            "latency": [asdict(p) for p in self.latency], "notes": self.notes,
+            "latency": [asdict(p) for p in self.latency],
+            "notes": self.notes,
         }
 
 
@@ -84,6 +87,12 @@ def describe_machine() -> dict[str, str]:
         memory = f"{mem_kb / 2**20:.0f} GiB"
     except (OSError, ValueError, IndexError):
         memory = "unknown"
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": memory,
-            "python": platform.python_version(), "os": platform.platform(terse=True),
-            "faiss": faiss.__version__, "numpy": np.__version__}
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "python": platform.python_version(),
+        "os": platform.platform(terse=True),
+        "faiss": faiss.__version__,
+        "numpy": np.__version__,
+    }

@@ -26,8 +26,7 @@ def table(report: BenchReport) -> Table:
         baseline = f"{_num(r.baseline, r.unit)} ({r.baseline_name})" if r.baseline is not None else "-"
         met = "-" if r.met is None else ("met" if r.met else "MISSED")
         ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
-        out.add_row(r.section, r.metric, _num(r.value, r.unit), baseline, ratio, r.target or "-", met,
-                    r.note or "")
+        out.add_row(r.section, r.metric, _num(r.value, r.unit), baseline, ratio, r.target or "-", met, r.note or "")
     return out
 
 
@@ -68,8 +67,9 @@ def plot(report: BenchReport, path: Path) -> Path:
     ax.set_xlabel("chunks in the index")
     ax.set_ylabel("latency per question (ms)")
     machine = report.machine
-    ax.set_title(f"Query latency by index size ({machine.get('cores', '?')} cores, {machine.get('cpu', '')[:40]})",
-                 fontsize=10)
+    ax.set_title(
+        f"Query latency by index size ({machine.get('cores', '?')} cores, {machine.get('cpu', '')[:40]})", fontsize=10
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()

@@ -39,8 +39,7 @@ class BenchPlan:
             raise ValueError(f"articles must be at least 1, got {articles}")
         if quick:
             return cls(True, articles or 24, (10_000,), (10_000,), None, 10_000, 30, 1, 100, 1)
-        return cls(False, articles, (10_000, 100_000), (10_000, 100_000, 1_000_000), 1_000_000, 100_000,
-                   100, 3, 100, 3)
+        return cls(False, articles, (10_000, 100_000), (10_000, 100_000, 1_000_000), 1_000_000, 100_000, 100, 3, 100, 3)
 
 
 def run_bench(plan: BenchPlan, workdir: Path, progress: Callable[[str], None] = lambda _: None) -> BenchReport:
@@ -52,8 +51,9 @@ def run_bench(plan: BenchPlan, workdir: Path, progress: Callable[[str], None] = 
     workdir.mkdir(parents=True, exist_ok=True)
     report = BenchReport(quick=plan.quick, machine=describe_machine(), checkpoint=workdir / "partial.json")
     settings = load_settings()
-    report.notes.append(f"search mode {settings.search_mode}, top_k {settings.top_k}, "
-                        f"flat_index_max {settings.flat_index_max}")
+    report.notes.append(
+        f"search mode {settings.search_mode}, top_k {settings.top_k}, flat_index_max {settings.flat_index_max}"
+    )
     seeds, index_dir = workdir / "seeds", workdir / "index"
     shutil.rmtree(seeds, ignore_errors=True)
     shutil.rmtree(index_dir, ignore_errors=True)
@@ -89,22 +89,37 @@ def run_bench(plan: BenchPlan, workdir: Path, progress: Callable[[str], None] = 
             probe.mkdir()
             shutil.copytree(export, probe / export.name)
         kinds = ("ivf-flat", "ivf-sq8") + (("hnsw",) if n <= plan.hnsw_max else ())
-        bench_vectors(report, corpus.vectors, n, query_vectors, kinds=kinds, memory_probe=probe,
-                      model_weights=model_bytes(embedder.name), questions=questions)
+        bench_vectors(
+            report,
+            corpus.vectors,
+            n,
+            query_vectors,
+            kinds=kinds,
+            memory_probe=probe,
+            model_weights=model_bytes(embedder.name),
+            questions=questions,
+        )
         if probe is not None:
             shutil.rmtree(probe, ignore_errors=True)
 
     progress(f"bot: {plan.bot_chats} concurrent chats through the fake Bot API")
     from newsbot.retrieval.retriever import Retriever
 
-    def factory(s):  # noqa: ANN001, ANN202
+    def factory(s):
         return Retriever.open(index_dir, embedder=OnnxEmbedder(export), settings=s, question_cache=0)
 
-    bench_bot(report, load_settings(index_dir=index_dir, seeds_dir=seeds), factory, titles,
-              chats=plan.bot_chats, rounds=plan.bot_rounds)
+    bench_bot(
+        report,
+        load_settings(index_dir=index_dir, seeds_dir=seeds),
+        factory,
+        titles,
+        chats=plan.bot_chats,
+        rounds=plan.bot_rounds,
+    )
     report.notes.append(
         "scaling: sizes above the news corpus replicate its articles (same text, new paths) with "
         "perturbed copies of their real vectors (cosine ~0.9); FAISS-only rows use the same kind of "
-        "synthetic vectors; questions are article titles")
+        "synthetic vectors; questions are article titles"
+    )
     report.seconds = time.perf_counter() - started
     return report

@@ -18,7 +18,7 @@ from newsbot.bench.timing import percentiles
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _fake_api():  # noqa: ANN202
+def _fake_api():
     if str(ROOT) not in sys.path and (ROOT / "tests" / "fakes" / "bot_api.py").is_file():
         sys.path.append(str(ROOT))
     try:
@@ -28,14 +28,15 @@ def _fake_api():  # noqa: ANN202
     return FakeBotApi
 
 
-async def _burst(settings, factory: Callable, questions: list[str], chats: int, rounds: int):  # noqa: ANN001, ANN202
+async def _burst(settings, factory: Callable, questions: list[str], chats: int, rounds: int):
     from pydantic import SecretStr
 
     from newsbot.bot.app import build_application
 
     async with _fake_api()() as api:
-        settings = settings.model_copy(update={"telegram_api_url": api.base_url,
-                                               "telegram_bot_token": SecretStr(api.token)})
+        settings = settings.model_copy(
+            update={"telegram_api_url": api.base_url, "telegram_bot_token": SecretStr(api.token)}
+        )
         app = build_application(settings, factory)
         await app.initialize()
         await app.post_init(app)
@@ -51,8 +52,13 @@ async def _burst(settings, factory: Callable, questions: list[str], chats: int, 
                     chat = 10_000 + i
                     pushed[chat] = time.monotonic()
                     await api.message(questions[(r * chats + i) % len(questions)], chat_id=chat, user_id=chat)
-                sent = await api.wait_for("sendMessage", lambda c: int(c.params.get("chat_id", 0)) in pushed,
-                                          count=chats, after=mark, timeout=300)
+                sent = await api.wait_for(
+                    "sendMessage",
+                    lambda c, pushed=pushed: int(c.params.get("chat_id", 0)) in pushed,
+                    count=chats,
+                    after=mark,
+                    timeout=300,
+                )
                 first: dict[int, float] = {}
                 for call in sent:
                     first.setdefault(int(call.params["chat_id"]), call.at)
@@ -66,8 +72,9 @@ async def _burst(settings, factory: Callable, questions: list[str], chats: int, 
     return latencies, elapsed
 
 
-def bench_bot(report: BenchReport, settings, factory: Callable, questions: list[str], *,  # noqa: ANN001
-              chats: int = 100, rounds: int = 2) -> None:
+def bench_bot(
+    report: BenchReport, settings, factory: Callable, questions: list[str], *, chats: int = 100, rounds: int = 2
+) -> None:
     """Twice: at Telegram's free send rate (the default setting), and with the rate of a bot that
     pays for broadcasts, which shows what newsbot itself can answer."""
     if _fake_api() is None:
@@ -80,8 +87,25 @@ def bench_bot(report: BenchReport, settings, factory: Callable, questions: list[
         p = percentiles(latencies)
         answers = len(latencies) / elapsed
         label = f"{chats} concurrent chats, send_rate {rate:g}/s"
-        report.add(Row("bot", f"{label}: answers/s ({rounds} rounds)", round(answers, 1), "answers/s",
-                       target=">= 50 answers/s", met=answers >= 50,
-                       note=f"{len(latencies)} answers in {elapsed:.1f} s"))
-        report.add(Row("bot", f"{label}: p99 latency", round(p.p99_ms, 1), "ms",
-                       target="p99 <= 1000 ms", met=p.p99_ms <= 1000, note=f"p50 {p.p50_ms:.0f} ms"))
+        report.add(
+            Row(
+                "bot",
+                f"{label}: answers/s ({rounds} rounds)",
+                round(answers, 1),
+                "answers/s",
+                target=">= 50 answers/s",
+                met=answers >= 50,
+                note=f"{len(latencies)} answers in {elapsed:.1f} s",
+            )
+        )
+        report.add(
+            Row(
+                "bot",
+                f"{label}: p99 latency",
+                round(p.p99_ms, 1),
+                "ms",
+                target="p99 <= 1000 ms",
+                met=p.p99_ms <= 1000,
+                note=f"p50 {p.p50_ms:.0f} ms",
+            )
+        )

@@ -53,7 +53,8 @@ def build_application(settings: Settings, retriever_factory: RetrieverFactory = 
 
     async def post_init(application: Application) -> None:
         asyncio.get_running_loop().set_default_executor(
-            ThreadPoolExecutor(max_workers=ANSWER_THREADS, thread_name_prefix="newsbot-answer"))
+            ThreadPoolExecutor(max_workers=ANSWER_THREADS, thread_name_prefix="newsbot-answer")
+        )
         await bot.load()
         # The index and model stay loaded for the process's life: freezing them out of the
         # garbage collector's sweeps keeps each collection short while answers churn objects.

@@ -27,8 +27,8 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from newsbot.bot.inline import NO_PREVIEW, inline_results
-from newsbot.bot.render import format_date, render_answer, render_passages, render_sources, split_html
 from newsbot.bot.memory import ChatMemory, Turn
+from newsbot.bot.render import format_date, render_answer, render_passages, render_sources, split_html
 from newsbot.bot.throttle import Throttle, Verdict
 from newsbot.config.settings import Settings
 from newsbot.retrieval.records import Citation, Hit
@@ -107,9 +107,13 @@ class Newsbot:
         if who in allowed:
             return
         # Who, never the text: the log must not hold strangers' messages. Loud once per chat only.
-        log.log(logging.DEBUG if who in self.refused else logging.WARNING,
-                "refused update %s from chat %s (user %s): not in allowed_chat_ids", update.update_id,
-                chat.id if chat is not None else "-", user.id if user is not None else "-")
+        log.log(
+            logging.DEBUG if who in self.refused else logging.WARNING,
+            "refused update %s from chat %s (user %s): not in allowed_chat_ids",
+            update.update_id,
+            chat.id if chat is not None else "-",
+            user.id if user is not None else "-",
+        )
         if update.inline_query is not None:
             await update.inline_query.answer([], cache_time=60, is_personal=True)
         elif update.callback_query is not None:
@@ -117,8 +121,8 @@ class Newsbot:
         elif who is not None and who not in self.refused and update.effective_message is not None:
             self.refused.add(who)
             await update.effective_message.reply_text(
-                "Sorry, this bot only answers in the chats it was set up for. "
-                "Ask its owner if you would like access.")
+                "Sorry, this bot only answers in the chats it was set up for. Ask its owner if you would like access."
+            )
         raise ApplicationHandlerStop
 
     # --- commands ---------------------------------------------------------------------------
@@ -130,26 +134,34 @@ class Newsbot:
         if c.first and c.last:
             span = f", dated {format_date(c.first)} to {format_date(c.last)}"
         example = self.settings.example_question
-        await self._reply(update, (
-            f"Hi! I answer questions from {c.articles} news articles{span}, and cite the article "
-            f"each answer comes from.\n\nIn a private chat just write your question, for example:\n"
-            f"<i>{_esc(example)}</i>\n\nIn groups use <code>/ask {_esc(example)}</code>, reply to "
-            f"one of my messages, or mention me. /help lists everything."))
+        await self._reply(
+            update,
+            (
+                f"Hi! I answer questions from {c.articles} news articles{span}, and cite the article "
+                f"each answer comes from.\n\nIn a private chat just write your question, for example:\n"
+                f"<i>{_esc(example)}</i>\n\nIn groups use <code>/ask {_esc(example)}</code>, reply to "
+                f"one of my messages, or mention me. /help lists everything."
+            ),
+        )
 
     async def help(self, update: Update, context: Context) -> None:
         """Lists the commands and how the bot behaves in groups."""
-        await self._reply(update, (
-            "<b>How to ask</b>\n"
-            "Private chat: write the question. Groups: <code>/ask question</code>, a reply to one of "
-            "my messages, or a message that mentions me. Follow-ups like “and when?” refer to the "
-            "previous answers in the same chat.\n\n"
-            "<b>Commands</b>\n"
-            "/ask question: answer from the articles\n"
-            "/sources: the full citations of the last answer\n"
-            "/reindex: pick up new articles (admins only)\n"
-            "/help: this message\n\n"
-            "Under each answer, <b>Sources</b> expands the citations and <b>More</b> shows further "
-            "passages. In any chat you can type my @name and a question to share an answer."))
+        await self._reply(
+            update,
+            (
+                "<b>How to ask</b>\n"
+                "Private chat: write the question. Groups: <code>/ask question</code>, a reply to one of "
+                "my messages, or a message that mentions me. Follow-ups like “and when?” refer to the "
+                "previous answers in the same chat.\n\n"
+                "<b>Commands</b>\n"
+                "/ask question: answer from the articles\n"
+                "/sources: the full citations of the last answer\n"
+                "/reindex: pick up new articles (admins only)\n"
+                "/help: this message\n\n"
+                "Under each answer, <b>Sources</b> expands the citations and <b>More</b> shows further "
+                "passages. In any chat you can type my @name and a question to share an answer."
+            ),
+        )
 
     async def ask(self, update: Update, context: Context) -> None:
         """Answers the question after /ask (the way to ask in groups)."""
@@ -171,16 +183,22 @@ class Newsbot:
         """Rebuilds the index in the background and swaps it in (admins only)."""
         user = update.effective_user
         if user is None or user.id not in self.settings.admin_ids:
-            log.warning("refused /reindex from user %s in chat %s: not in admin_ids",
-                        user.id if user is not None else "-", update.effective_chat.id if update.effective_chat else "-")
+            log.warning(
+                "refused /reindex from user %s in chat %s: not in admin_ids",
+                user.id if user is not None else "-",
+                update.effective_chat.id if update.effective_chat else "-",
+            )
             await self._reply(update, "Sorry, only the bot's admins can rebuild the index.")
             return
         if self.rebuilding:
             await self._reply(update, "A rebuild is already running; I will report when it is done.")
             return
         self.rebuilding = True
-        await self._reply(update, "Rebuilding the index in the background; answers keep coming "
-                                  "from the current one until the new one is ready.")
+        await self._reply(
+            update,
+            "Rebuilding the index in the background; answers keep coming "
+            "from the current one until the new one is ready.",
+        )
         context.application.create_task(self._rebuild(update, context), update=update)
 
     # --- messages ---------------------------------------------------------------------------
@@ -260,7 +278,8 @@ class Newsbot:
         if isinstance(update, Update) and update.effective_message is not None:
             with contextlib.suppress(TelegramError):
                 await update.effective_message.reply_text(
-                    "Sorry, something went wrong on my side. Please try again in a moment.")
+                    "Sorry, something went wrong on my side. Please try again in a moment."
+                )
 
     # --- the work ---------------------------------------------------------------------------
 
@@ -274,7 +293,8 @@ class Newsbot:
         entities = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
         for entity, text in entities.items():
             mentioned = (entity.type == MessageEntity.MENTION and text.lower() == handle) or (
-                entity.user is not None and entity.user.id == bot.id)
+                entity.user is not None and entity.user.id == bot.id
+            )
             if mentioned:
                 return (message.text or "").replace(text, " ").strip()
         return None
@@ -285,20 +305,22 @@ class Newsbot:
             return
         question = question.strip()
         if not question:
-            await self._reply(update, f"What would you like to know? For example: "
-                                      f"<code>/ask {_esc(self.settings.example_question)}</code>")
+            await self._reply(
+                update,
+                f"What would you like to know? For example: <code>/ask {_esc(self.settings.example_question)}</code>",
+            )
             return
         limit = self.settings.max_question_chars
         if len(question) > limit:
-            await self._reply(update, f"That question is {len(question)} characters long; please keep "
-                                      f"it under {limit}.")
+            await self._reply(
+                update, f"That question is {len(question)} characters long; please keep it under {limit}."
+            )
             return
         verdict = self.throttle.check(user.id if user else message.chat_id)
         if verdict is Verdict.DROP:
             return
         if verdict is Verdict.WARN:
-            await self._reply(update, "You are asking faster than I can read. Give me a few seconds, "
-                                      "then ask again.")
+            await self._reply(update, "You are asking faster than I can read. Give me a few seconds, then ask again.")
             return
         memory = self.memory(context)
         retriever = self.current()
@@ -311,8 +333,12 @@ class Newsbot:
         full = split_html(render_answer(turn.answer, full=True))
         if message is not None and len(full) == 1 and message.text is not None:
             try:
-                await message.edit_text(full[0], parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
-                                        reply_markup=keyboard(turn_id, sources=False))
+                await message.edit_text(
+                    full[0],
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=NO_PREVIEW,
+                    reply_markup=keyboard(turn_id, sources=False),
+                )
                 return
             except BadRequest as exc:  # e.g. the answer was split, or already expanded
                 log.info("could not expand in place (%s); sending the sources instead", exc)
@@ -329,7 +355,7 @@ class Newsbot:
         want = len(answer.citations) + turn.more_shown + MORE_PER_PRESS
         hits = await asyncio.to_thread(retriever.search, question, min(50, want + retriever.top_k))
         cited = {c.chunk_id for c in answer.citations}
-        fresh = [h for h in hits if h.chunk.id not in cited][turn.more_shown: turn.more_shown + MORE_PER_PRESS]
+        fresh = [h for h in hits if h.chunk.id not in cited][turn.more_shown : turn.more_shown + MORE_PER_PRESS]
         first = len(answer.citations) + turn.more_shown + 1
         turn.more_shown += len(fresh)
         passages = [passage(n, h) for n, h in enumerate(fresh, first)]
@@ -372,9 +398,11 @@ class Newsbot:
         pieces = split_html(html)
         for n, piece in enumerate(pieces):
             await message.reply_html(
-                piece, link_preview_options=NO_PREVIEW,
+                piece,
+                link_preview_options=NO_PREVIEW,
                 reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
-                reply_markup=markup if n == len(pieces) - 1 else None)
+                reply_markup=markup if n == len(pieces) - 1 else None,
+            )
 
 
 def keyboard(turn_id: int, *, sources: bool = True) -> InlineKeyboardMarkup:
@@ -388,9 +416,21 @@ def keyboard(turn_id: int, *, sources: bool = True) -> InlineKeyboardMarkup:
 def passage(n: int, hit: Hit) -> Citation:
     """A search hit shown as a citation (the whole passage as its excerpt)."""
     a, c = hit.article, hit.chunk
-    return Citation(n=n, title=a.title, source=a.source, date=a.date, url=a.url, path=a.path,
-                    paragraph=c.paragraph, excerpt=c.text, score=round(hit.score, 4), start=c.start,
-                    end=c.end, article_id=a.id, chunk_id=c.id)
+    return Citation(
+        n=n,
+        title=a.title,
+        source=a.source,
+        date=a.date,
+        url=a.url,
+        path=a.path,
+        paragraph=c.paragraph,
+        excerpt=c.text,
+        score=round(hit.score, 4),
+        start=c.start,
+        end=c.end,
+        article_id=a.id,
+        chunk_id=c.id,
+    )
 
 
 @contextlib.asynccontextmanager

@@ -21,17 +21,31 @@ def inline_results(answer: Answer) -> list[InlineQueryResultArticle]:
     body = split_html(header + render_answer(answer))[0]
     title = answer.answer or "Not found in the articles"
     first = answer.citations[0].title if answer.citations else "No close articles"
-    results = [InlineQueryResultArticle(
-        id=f"{key}-a", title=_clip(title, 120), description=_clip(first, 200),
-        input_message_content=InputTextMessageContent(body, parse_mode=ParseMode.HTML,
-                                                      link_preview_options=NO_PREVIEW))]
+    results = [
+        InlineQueryResultArticle(
+            id=f"{key}-a",
+            title=_clip(title, 120),
+            description=_clip(first, 200),
+            input_message_content=InputTextMessageContent(
+                body, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+            ),
+        )
+    ]
     for c in answer.citations:
-        one = answer.model_copy(update={"citations": [c], "answer_citation": 1 if c.n == answer.answer_citation else None})
+        one = answer.model_copy(
+            update={"citations": [c], "answer_citation": 1 if c.n == answer.answer_citation else None}
+        )
         text = split_html(header + render_sources(one))[0]
-        results.append(InlineQueryResultArticle(
-            id=f"{key}-{c.n}", title=_clip(f"[{c.n}] {c.title}", 120), description=_clip(c.excerpt, 200),
-            input_message_content=InputTextMessageContent(text, parse_mode=ParseMode.HTML,
-                                                          link_preview_options=NO_PREVIEW)))
+        results.append(
+            InlineQueryResultArticle(
+                id=f"{key}-{c.n}",
+                title=_clip(f"[{c.n}] {c.title}", 120),
+                description=_clip(c.excerpt, 200),
+                input_message_content=InputTextMessageContent(
+                    text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+                ),
+            )
+        )
     return results
 
 

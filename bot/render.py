@@ -11,8 +11,26 @@ from newsbot.retrieval.records import Answer, Citation
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units
 # The tags this module emits; all are in Telegram's HTML subset.
-TELEGRAM_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span",
-                           "tg-spoiler", "a", "tg-emoji", "code", "pre", "blockquote"})
+TELEGRAM_TAGS = frozenset(
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "tg-emoji",
+        "code",
+        "pre",
+        "blockquote",
+    }
+)
 
 _TAG = re.compile(r"<(/?)([a-zA-Z-]+)[^>]*>")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
@@ -66,7 +84,7 @@ def _short_answer(answer: Answer, span: Span | None) -> str:
     text = answer.answer or ""
     if span is not None:
         excerpt = next(c.excerpt for c in answer.citations if c.n == span.citation)
-        phrase = excerpt[span.start: span.end]
+        phrase = excerpt[span.start : span.end]
         at = text.find(phrase)
         if at >= 0:
             return _bold(text, at, at + len(phrase))
@@ -224,7 +242,7 @@ def _cut_kind(atoms: list[_Atom], j: int) -> int | None:
     if prev.text == "\n" and j >= 2 and atoms[j - 2].text == "\n":
         return 0
     if nxt.text.isspace() and nxt.tag is None:
-        tail = "".join(a.text for a in atoms[max(0, j - 4): j] if a.tag is None)
+        tail = "".join(a.text for a in atoms[max(0, j - 4) : j] if a.tag is None)
         return 1 if _SENTENCE_END.search(tail) else 2
     return 3
 

@@ -26,8 +26,13 @@ class _ServerError(NetworkError):
         self.code, self.payload = code, payload
 
 
-async def retried(call: Callable[[], Awaitable[T]], what: str, attempts: int, first_pause: float,
-                  retryable: Callable[[NetworkError], bool]) -> T:
+async def retried(
+    call: Callable[[], Awaitable[T]],
+    what: str,
+    attempts: int,
+    first_pause: float,
+    retryable: Callable[[NetworkError], bool],
+) -> T:
     """``call()``, tried up to ``attempts`` times while it fails with a retryable NetworkError,
     with growing, jittered pauses."""
     for attempt in range(1, attempts + 1):
@@ -67,16 +72,24 @@ class RetryingRateLimiter(AIORateLimiter):
         self.attempts = attempts
         self.first_pause = first_pause
 
-    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, JSON]], args: Any,
-                              kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
-                              rate_limit_args: int | None) -> JSON:
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, JSON]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> JSON:
         async def once() -> JSON:
             return await super(RetryingRateLimiter, self).process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args)
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
 
         attempts = 1 if endpoint in self.NOT_RETRIED else self.attempts
-        return await retried(once, endpoint, attempts, self.first_pause,
-                             retryable=lambda exc: not isinstance(exc, BadRequest))
+        return await retried(
+            once, endpoint, attempts, self.first_pause, retryable=lambda exc: not isinstance(exc, BadRequest)
+        )
 
 
 class RetryingUpdatesRequest(HTTPXRequest):
@@ -103,7 +116,8 @@ class RetryingUpdatesRequest(HTTPXRequest):
             return code, payload
 
         try:
-            return await retried(once, "getUpdates", self.attempts, self.first_pause,
-                                 retryable=lambda exc: not isinstance(exc, TimedOut))
+            return await retried(
+                once, "getUpdates", self.attempts, self.first_pause, retryable=lambda exc: not isinstance(exc, TimedOut)
+            )
         except _ServerError as exc:  # still failing: PTB turns the reply into its own error
             return exc.code, exc.payload

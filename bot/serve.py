@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn
 from urllib.parse import urlsplit
 
 import typer
-
 from pydantic import ValidationError
 from rich.console import Console
 
@@ -19,8 +18,16 @@ if TYPE_CHECKING:
     from newsbot.retrieval.retriever import Retriever
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-SeedsOpt = Annotated[Optional[Path], typer.Option("--seeds", help="Folder of articles to index (default: settings seeds_dir, 'seeds').", show_default=False)]
-IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index folder (default: settings index_dir, 'data/index').", show_default=False)]
+SeedsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--seeds", help="Folder of articles to index (default: settings seeds_dir, 'seeds').", show_default=False
+    ),
+]
+IndexOpt = Annotated[
+    Path | None,
+    typer.Option("--index", help="Index folder (default: settings index_dir, 'data/index').", show_default=False),
+]
 
 TOKEN_SHAPE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts as secret_token
@@ -49,8 +56,9 @@ class RedactingFormatter(logging.Formatter):
 
 def configure_logging(secrets: list[str], verbose: bool) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets,
-                                            verbose=verbose))
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets, verbose=verbose)
+    )
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
     # httpx logs every request URL, and Bot API URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -63,7 +71,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def make_embedder(settings: Settings):  # noqa: ANN201 - tests replace this with a fake
+def make_embedder(settings: Settings):
     from newsbot.index.embedder import SentenceTransformerEmbedder
 
     try:
@@ -88,7 +96,15 @@ def open_retriever(settings: Settings) -> Retriever:
 
 
 def serve(
-    webhook: Annotated[Optional[str], typer.Option("--webhook", metavar="URL", help="Public HTTPS URL Telegram should post updates to; without it the bot uses long polling.", show_default=False)] = None,
+    webhook: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook",
+            metavar="URL",
+            help="Public HTTPS URL Telegram should post updates to; without it the bot uses long polling.",
+            show_default=False,
+        ),
+    ] = None,
     listen: Annotated[str, typer.Option("--listen", help="Address the webhook server binds to.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port the webhook server listens on.")] = 8443,
     seeds: SeedsOpt = None,
@@ -109,8 +125,10 @@ def serve(
     if not token:
         fail("TELEGRAM_BOT_TOKEN is not set; create a bot with @BotFather and export the token it gives you")
     if not TOKEN_SHAPE.match(token):
-        fail("TELEGRAM_BOT_TOKEN is malformed; it should look like 123456789:AAE... "
-             "(digits, a colon, then letters, digits, _ or -), as @BotFather gives it")
+        fail(
+            "TELEGRAM_BOT_TOKEN is malformed; it should look like 123456789:AAE... "
+            "(digits, a colon, then letters, digits, _ or -), as @BotFather gives it"
+        )
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     if webhook is not None:
         if urlsplit(webhook).scheme not in ("http", "https") or not urlsplit(webhook).netloc:
@@ -123,15 +141,23 @@ def serve(
     retriever = open_retriever(settings)
     application = build_application(settings, lambda _settings: retriever)
     count = retriever.article_count
-    err.print(f"serving {count} article{'s' if count != 1 else ''} by "
-              + (f"webhook at {webhook}" if webhook else "long polling") + "; Ctrl+C stops")
+    err.print(
+        f"serving {count} article{'s' if count != 1 else ''} by "
+        + (f"webhook at {webhook}" if webhook else "long polling")
+        + "; Ctrl+C stops"
+    )
     try:
         if webhook is None:
             application.run_polling(allowed_updates=Update.ALL_TYPES)
         else:
-            application.run_webhook(listen=listen, port=port, url_path=urlsplit(webhook).path.lstrip("/"),
-                                    webhook_url=webhook, secret_token=secret,
-                                    allowed_updates=Update.ALL_TYPES)
+            application.run_webhook(
+                listen=listen,
+                port=port,
+                url_path=urlsplit(webhook).path.lstrip("/"),
+                webhook_url=webhook,
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
     except InvalidToken:
         fail("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather (/token)", 1)
     except NetworkError as exc:
@@ -140,4 +166,3 @@ def serve(
 
 def _redact(text: str, token: str) -> str:
     return text.replace(token, "<redacted>")
-

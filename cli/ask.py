@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,10 +14,23 @@ from newsbot.cli.common import IndexOpt, SeedsOpt, app, out, read_questions, set
 
 @app.command()
 def ask(
-    question: Annotated[Optional[str], typer.Argument(help="The question. Without it, questions are read from stdin, one per line.", show_default=False)] = None,
+    question: Annotated[
+        str | None,
+        typer.Argument(
+            help="The question. Without it, questions are read from stdin, one per line.", show_default=False
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per question (JSON Lines).")] = False,
-    k: Annotated[Optional[int], typer.Option("--k", min=1, max=50, help="Passages to consider (default: settings top_k).", show_default=False)] = None,
-    mode: Annotated[Optional[str], typer.Option("--mode", help="Search mode: dense, bm25 or hybrid (default: settings search_mode).", show_default=False)] = None,
+    k: Annotated[
+        int | None,
+        typer.Option("--k", min=1, max=50, help="Passages to consider (default: settings top_k).", show_default=False),
+    ] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            "--mode", help="Search mode: dense, bm25 or hybrid (default: settings search_mode).", show_default=False
+        ),
+    ] = None,
     seeds: SeedsOpt = None,
     index_dir: IndexOpt = None,
 ) -> None:

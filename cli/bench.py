@@ -6,10 +6,9 @@ import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
-
 from rich.console import Console
 
 from newsbot.cli.common import app, err, fail, out
@@ -19,12 +18,38 @@ DEFAULT_PLOT = Path("docs/bench.png")
 
 @app.command()
 def bench(
-    quick: Annotated[bool, typer.Option("--quick", help="A small run (under 2 minutes): 24 articles, 10k chunks, no 1M.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as one JSON object instead of a table.")] = False,
-    plot: Annotated[Optional[Path], typer.Option("--out", help=f"Where to write the latency plot (PNG; default {DEFAULT_PLOT}).", show_default=False)] = None,
-    workdir: Annotated[Optional[Path], typer.Option("--workdir", help="Scratch folder for the benchmark's indexes (default: a temporary folder, removed after).", show_default=False)] = None,
-    articles: Annotated[Optional[int], typer.Option("--articles", min=1, help="News articles to index for the indexing figures (default: all 1,657; 24 with --quick).", show_default=False)] = None,
-    markdown: Annotated[bool, typer.Option("--markdown", help="Also print the table as markdown (for the README).")] = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="A small run (under 2 minutes): 24 articles, 10k chunks, no 1M.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the results as one JSON object instead of a table.")
+    ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help=f"Where to write the latency plot (PNG; default {DEFAULT_PLOT}).", show_default=False
+        ),
+    ] = None,
+    workdir: Annotated[
+        Path | None,
+        typer.Option(
+            "--workdir",
+            help="Scratch folder for the benchmark's indexes (default: a temporary folder, removed after).",
+            show_default=False,
+        ),
+    ] = None,
+    articles: Annotated[
+        int | None,
+        typer.Option(
+            "--articles",
+            min=1,
+            help="News articles to index for the indexing figures (default: all 1,657; 24 with --quick).",
+            show_default=False,
+        ),
+    ] = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Also print the table as markdown (for the README).")
+    ] = False,
 ) -> None:
     """Measure indexing, incremental updates, query latency, memory, cold start and bot throughput."""
     from newsbot.bench.report import markdown as to_markdown

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from newsbot.cli import common
 from newsbot.cli.common import IndexOpt, SeedsOpt, app, out, settings_from
 
-HELP = "Ask about the indexed articles. Follow-ups ('and when?', 'what about Germany?') use the last turn. " \
-       "/new starts over, /quit (or Ctrl-D) leaves."
+HELP = (
+    "Ask about the indexed articles. Follow-ups ('and when?', 'what about Germany?') use the last turn. "
+    "/new starts over, /quit (or Ctrl-D) leaves."
+)
 
 
 @app.command()
 def chat(
-    mode: Annotated[Optional[str], typer.Option("--mode", help="Search mode: dense, bm25 or hybrid (default: settings search_mode).", show_default=False)] = None,
-    k: Annotated[Optional[int], typer.Option("--k", min=1, max=50, help="Passages to consider (default: settings top_k).", show_default=False)] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            "--mode", help="Search mode: dense, bm25 or hybrid (default: settings search_mode).", show_default=False
+        ),
+    ] = None,
+    k: Annotated[
+        int | None,
+        typer.Option("--k", min=1, max=50, help="Passages to consider (default: settings top_k).", show_default=False),
+    ] = None,
     seeds: SeedsOpt = None,
     index_dir: IndexOpt = None,
 ) -> None:
@@ -46,5 +56,5 @@ def chat(
             continue
         answer = retriever.answer(question, history=history)
         out.print(render_answer(answer))
-        history = (history + [answer])[-max(settings.history_turns, 1):]
+        history = ([*history, answer])[-max(settings.history_turns, 1) :]
     retriever.close()

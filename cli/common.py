@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -21,8 +20,16 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-SeedsOpt = Annotated[Optional[Path], typer.Option("--seeds", help="Folder of articles to index (default: settings seeds_dir, 'seeds').", show_default=False)]
-IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index folder (default: settings index_dir, 'data/index').", show_default=False)]
+SeedsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--seeds", help="Folder of articles to index (default: settings seeds_dir, 'seeds').", show_default=False
+    ),
+]
+IndexOpt = Annotated[
+    Path | None,
+    typer.Option("--index", help="Index folder (default: settings index_dir, 'data/index').", show_default=False),
+]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -31,7 +38,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def settings_from(**overrides):  # noqa: ANN003, ANN201 - returns config.settings.Settings
+def settings_from(**overrides):
     from newsbot.config.settings import explain, load_settings
 
     try:
@@ -40,7 +47,7 @@ def settings_from(**overrides):  # noqa: ANN003, ANN201 - returns config.setting
         fail(explain(exc))
 
 
-def make_embedder(settings):  # noqa: ANN001, ANN201 - tests replace this with a fake
+def make_embedder(settings):
     from newsbot.index.embedder import SentenceTransformerEmbedder
 
     try:
@@ -54,7 +61,7 @@ def check_seeds(seeds: Path) -> None:
         fail(f"seeds folder {str(seeds)!r} does not exist; create it and put articles in it, or pass --seeds DIR")
 
 
-def run_build(settings, embedder, *, full: bool = False, wait: float = 0.0, quiet: bool = False):  # noqa: ANN001, ANN201
+def run_build(settings, embedder, *, full: bool = False, wait: float = 0.0, quiet: bool = False):
     """Builds or updates the index, printing every problem file and the counts to stderr."""
     from newsbot.index.builder import IndexBuilder, NothingToIndex
     from newsbot.index.manifest import IndexProblem
@@ -83,20 +90,18 @@ def run_build(settings, embedder, *, full: bool = False, wait: float = 0.0, quie
     return report
 
 
-def _print_problems(failures, skipped, duplicates, warnings) -> None:  # noqa: ANN001
-    for label, items in (("failed", failures), ("skipped", skipped), ("duplicate", duplicates),
-                         ("warning", warnings)):
+def _print_problems(failures, skipped, duplicates, warnings) -> None:
+    for label, items in (("failed", failures), ("skipped", skipped), ("duplicate", duplicates), ("warning", warnings)):
         for item in items:
             err.print(f"{label}: {item}", markup=False)
 
 
-def open_retriever(settings, *, quiet: bool = False):  # noqa: ANN001, ANN201
+def open_retriever(settings, *, quiet: bool = False):
     """The retriever over the configured index, built from the seeds on first use."""
     from newsbot.index.folder import current_generation
     from newsbot.index.manifest import IndexProblem
-    from newsbot.retrieval.retriever import Retriever
-
     from newsbot.index.onnx_embedder import query_embedder
+    from newsbot.retrieval.retriever import Retriever
 
     embedder = query_embedder(settings.index_dir, settings.model_name) or make_embedder(settings)
     try:
@@ -112,7 +117,7 @@ def open_retriever(settings, *, quiet: bool = False):  # noqa: ANN001, ANN201
 def read_questions(question: str | None) -> list[str]:
     if question is not None:
         if not question.strip():
-            fail("the question is empty; ask something, e.g. newsbot ask \"when does Scholz visit Kyiv?\"")
+            fail('the question is empty; ask something, e.g. newsbot ask "when does Scholz visit Kyiv?"')
         return [question]
     if sys.stdin is None or sys.stdin.isatty():
         fail("give a QUESTION, or pipe questions on stdin, one per line (see newsbot ask --help)")

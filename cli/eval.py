@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,7 +18,7 @@ from newsbot.cli.common import app, err, fail, out, settings_from
 COLUMNS = ["R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "hit@1", "hit@3", "hit@5", "declined", "ms_mean", "ms_p95"]
 
 
-def _open(dataset, cache: Path, settings, embedder, quiet: bool):  # noqa: ANN001, ANN202
+def _open(dataset, cache: Path, settings, embedder, quiet: bool):
     from newsbot.index.builder import IndexBuilder
     from newsbot.index.manifest import IndexProblem
     from newsbot.retrieval.evaluate import cache_folder
@@ -36,20 +36,58 @@ def _open(dataset, cache: Path, settings, embedder, quiet: bool):  # noqa: ANN00
 
 
 def _progress(quiet: bool) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=err, disable=quiet)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet,
+    )
 
 
 @app.command("eval")
 def eval_command(
-    dataset_dir: Annotated[Path, typer.Argument(help="Question set folder with corpus.jsonl, queries.jsonl and qrels.tsv (e.g. corpora/eval/xquad_en).", show_default=False)],
-    mode: Annotated[Optional[str], typer.Option("--mode", help="Search mode to score: dense, bm25 or hybrid (default: settings search_mode).", show_default=False)] = None,
-    compare: Annotated[bool, typer.Option("--compare", help="Score bm25, dense and hybrid side by side in one run.")] = False,
+    dataset_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="Question set folder with corpus.jsonl, queries.jsonl and qrels.tsv (e.g. corpora/eval/xquad_en).",
+            show_default=False,
+        ),
+    ],
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            "--mode",
+            help="Search mode to score: dense, bm25 or hybrid (default: settings search_mode).",
+            show_default=False,
+        ),
+    ] = None,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Score bm25, dense and hybrid side by side in one run.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as one JSON object.")] = False,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Score only N queries, spread evenly over the set.", show_default=False)] = None,
-    unanswerable: Annotated[Optional[Path], typer.Option("--unanswerable", help="Another question set whose questions, asked against this corpus, must be declined; prints the decline trade-off.", show_default=False)] = None,
-    cache: Annotated[Path, typer.Option("--cache", help="Folder for the indexed corpora (reused while a corpus is unchanged).")] = Path("data/eval-cache"),
-    k: Annotated[Optional[int], typer.Option("--k", min=1, max=50, help="Passages to answer from (default: settings top_k).", show_default=False)] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, help="Score only N queries, spread evenly over the set.", show_default=False),
+    ] = None,
+    unanswerable: Annotated[
+        Path | None,
+        typer.Option(
+            "--unanswerable",
+            help="Another question set whose questions, asked against this corpus, must be declined; prints the decline trade-off.",
+            show_default=False,
+        ),
+    ] = None,
+    cache: Annotated[
+        Path, typer.Option("--cache", help="Folder for the indexed corpora (reused while a corpus is unchanged).")
+    ] = Path("data/eval-cache"),
+    k: Annotated[
+        int | None,
+        typer.Option(
+            "--k", min=1, max=50, help="Passages to answer from (default: settings top_k).", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Measure Recall@1/5/10, MRR@10, nDCG@10, answer-hit@1/3/5, decline rate and latency on a question set."""
     from newsbot.retrieval.evaluate import DatasetError, load_dataset, run, tradeoffs
@@ -66,14 +104,18 @@ def eval_command(
     embedder = common.make_embedder(settings)  # looked up at call time: tests swap in a fake
     retriever = _open(dataset, cache, settings, embedder, as_json)
 
-    def answer_fn(question: str, m: str):  # noqa: ANN202
+    def answer_fn(question: str, m: str):
         return retriever.answer_ranked(question, mode=m, max_citations=5)
 
     with _progress(as_json) as bar:
         task = bar.add_task(f"{dataset.name} ({', '.join(modes)})", total=len(dataset.queries))
         scores = run(dataset, answer_fn, modes, lambda n: bar.advance(task, n))
-    result: dict = {"dataset": dataset.name, "queries": len(dataset.queries), "min_confidence": settings.min_confidence,
-                    "modes": {m: s.summary() for m, s in scores.items()}}
+    result: dict = {
+        "dataset": dataset.name,
+        "queries": len(dataset.queries),
+        "min_confidence": settings.min_confidence,
+        "modes": {m: s.summary() for m, s in scores.items()},
+    }
     if others is not None:
         primary = modes[-1]
         with _progress(as_json) as bar:
@@ -81,11 +123,18 @@ def eval_command(
             against = run(others, lambda q, _m: answer_fn(q, primary), [primary], lambda n: bar.advance(task, n))
         unans = against[primary]
         result["unanswerable"] = {
-            "set": others.name, "mode": primary, "queries": unans.count,
+            "set": others.name,
+            "mode": primary,
+            "queries": unans.count,
             "declined": round(unans.declined / max(unans.count, 1), 4),
-            "tradeoff": [{"threshold": t.threshold, "answerable_declined": round(t.answerable_declined, 4),
-                          "unanswerable_declined": round(t.unanswerable_declined, 4)}
-                         for t in tradeoffs(scores[primary].confidences, unans.confidences)],
+            "tradeoff": [
+                {
+                    "threshold": t.threshold,
+                    "answerable_declined": round(t.answerable_declined, 4),
+                    "unanswerable_declined": round(t.unanswerable_declined, 4),
+                }
+                for t in tradeoffs(scores[primary].confidences, unans.confidences)
+            ],
             "answerable_confidences": scores[primary].confidences if as_json else None,
             "unanswerable_confidences": unans.confidences if as_json else None,
         }
@@ -111,5 +160,7 @@ def _print(result: dict) -> None:
         for c in ("threshold", "answerable declined", "unanswerable declined"):
             trade.add_column(c, justify="right")
         for t in unans["tradeoff"]:
-            trade.add_row(f"{t['threshold']:.3f}", f"{t['answerable_declined']:.1%}", f"{t['unanswerable_declined']:.1%}")
+            trade.add_row(
+                f"{t['threshold']:.3f}", f"{t['answerable_declined']:.1%}", f"{t['unanswerable_declined']:.1%}"
+            )
         out.print(trade)

@@ -15,7 +15,9 @@ def index(
     seeds: SeedsOpt = None,
     index_dir: IndexOpt = None,
     full: Annotated[bool, typer.Option("--full", help="Rebuild everything instead of only what changed.")] = False,
-    wait: Annotated[float, typer.Option("--wait", min=0, help="Seconds to wait for another running build before giving up.")] = 0.0,
+    wait: Annotated[
+        float, typer.Option("--wait", min=0, help="Seconds to wait for another running build before giving up.")
+    ] = 0.0,
 ) -> None:
     """Build or update the index from the seeds folder (only new or changed articles are embedded)."""
     settings = settings_from(seeds_dir=seeds, index_dir=index_dir)

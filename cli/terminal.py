@@ -8,8 +8,12 @@ from newsbot.retrieval.records import Answer, Citation
 
 
 def citation_line(c: Citation) -> str:
-    parts = [c.title, c.source or "unknown source", c.date.isoformat() if c.date else "undated",
-             f"paragraph {c.paragraph}"]
+    parts = [
+        c.title,
+        c.source or "unknown source",
+        c.date.isoformat() if c.date else "undated",
+        f"paragraph {c.paragraph}",
+    ]
     return " — ".join(parts)
 
 
@@ -17,11 +21,16 @@ def excerpt_text(answer: Answer, c: Citation) -> Text:
     """The excerpt in quotes, with the short answer in bold when it lies inside this excerpt."""
     text = Text("“")
     start, end = answer.answer_start, answer.answer_end
-    if (answer.answer_citation == c.n and start is not None and end is not None
-            and c.start <= start < end <= c.end and (start, end) != (c.start, c.end)):
+    if (
+        answer.answer_citation == c.n
+        and start is not None
+        and end is not None
+        and c.start <= start < end <= c.end
+        and (start, end) != (c.start, c.end)
+    ):
         text.append(c.excerpt[: start - c.start])
-        text.append(c.excerpt[start - c.start: end - c.start], style="bold")
-        text.append(c.excerpt[end - c.start:])
+        text.append(c.excerpt[start - c.start : end - c.start], style="bold")
+        text.append(c.excerpt[end - c.start :])
     else:
         text.append(c.excerpt)
     text.append("”\n")

@@ -54,14 +54,16 @@ class Settings(BaseSettings):
     top_k: int = Field(10, ge=1, le=50, description="Passages whose sentences compete for the excerpts.")
     search_mode: Literal["dense", "bm25", "hybrid"] = "hybrid"
     fusion: Literal["score", "rrf"] = Field(
-        "score", description="How hybrid search joins dense and BM25: scaled scores, or reciprocal ranks.")
+        "score", description="How hybrid search joins dense and BM25: scaled scores, or reciprocal ranks."
+    )
     rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(0.4, ge=0)
     bm25_weight: float = Field(0.6, ge=0)
     min_confidence: float = Field(0.42, ge=0, le=1)
     flat_index_max: int = Field(50_000, ge=1, description="Up to this many chunks, vector search is exact.")
     ann_index: Literal["ivf-flat", "ivf-sq8", "hnsw"] = Field(
-        "ivf-flat", description="Search index above flat_index_max; ivf-sq8 takes a quarter of the memory.")
+        "ivf-flat", description="Search index above flat_index_max; ivf-sq8 takes a quarter of the memory."
+    )
 
     # Telegram.
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
@@ -71,16 +73,19 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     max_question_chars: int = Field(500, ge=1)
     history_turns: int = Field(6, ge=0)
-    example_question: str = Field("when does Scholz visit Kyiv?", min_length=1,
-                                  description="The example question /start and /help show.")
+    example_question: str = Field(
+        "when does Scholz visit Kyiv?", min_length=1, description="The example question /start and /help show."
+    )
     throttle_questions: int = Field(5, ge=1, description="Questions one user may ask per throttle window.")
     throttle_seconds: float = Field(30.0, gt=0, description="Length of the per-user throttle window.")
     send_rate: float = Field(
-        30.0, gt=0, le=1000,
+        30.0,
+        gt=0,
+        le=1000,
         description="Bot API calls per second across all chats: Telegram allows about 30 for free; "
-                    "raise it only for a bot with paid broadcasts (up to 1000).")
-    typing_after: float = Field(
-        0.5, ge=0, description="Seconds an answer may take before the chat shows 'typing…'.")
+        "raise it only for a bot with paid broadcasts (up to 1000).",
+    )
+    typing_after: float = Field(0.5, ge=0, description="Seconds an answer may take before the chat shows 'typing…'.")
 
     @classmethod
     def settings_customise_sources(
@@ -103,9 +108,7 @@ class Settings(BaseSettings):
             try:
                 return [int(p) for p in parts if p]
             except ValueError:
-                raise ValueError(
-                    f"expected comma-separated numeric Telegram ids, got {value!r}"
-                ) from None
+                raise ValueError(f"expected comma-separated numeric Telegram ids, got {value!r}") from None
         return value
 
     @field_validator("telegram_api_url")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,10 +58,12 @@ class BuildReport:
         return len(self.failures)
 
     def summary(self) -> str:
-        return (f"added {self.added}, updated {self.updated}, removed {self.removed}, "
-                f"unchanged {self.unchanged}, duplicates {len(self.duplicates)}, failed {self.failed}, "
-                f"skipped {len(self.skipped)}; {self.articles} articles, {self.chunks} chunks "
-                f"({self.chunks_embedded} embedded) in {self.seconds:.1f} s")
+        return (
+            f"added {self.added}, updated {self.updated}, removed {self.removed}, "
+            f"unchanged {self.unchanged}, duplicates {len(self.duplicates)}, failed {self.failed}, "
+            f"skipped {len(self.skipped)}; {self.articles} articles, {self.chunks} chunks "
+            f"({self.chunks_embedded} embedded) in {self.seconds:.1f} s"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +76,18 @@ class _Embedded:
 class IndexBuilder:
     """Builds or updates the index in ``index_dir`` from the articles in ``seeds_dir``."""
 
-    def __init__(self, embedder: Embedder, *, chunk_tokens: int = 128, overlap: int = 1,
-                 batch_size: int = 64, max_file_bytes: int = 20_000_000,
-                 ignore: list[str] | tuple[str, ...] = (), lock_timeout: float = 0.0,
-                 store: StoreOptions | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        chunk_tokens: int = 128,
+        overlap: int = 1,
+        batch_size: int = 64,
+        max_file_bytes: int = 20_000_000,
+        ignore: list[str] | tuple[str, ...] = (),
+        lock_timeout: float = 0.0,
+        store: StoreOptions | None = None,
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.embedder = embedder
@@ -87,25 +98,43 @@ class IndexBuilder:
         self.lock_timeout = lock_timeout
         self.store = store or StoreOptions()
         # "sentences" marks indexes that store their excerpt vectors; older ones are rebuilt whole.
-        self.chunking = {"chunk_tokens": chunk_tokens, "overlap": overlap, "window": embedder.max_tokens,
-                         "sentences": 1}
+        self.chunking = {
+            "chunk_tokens": chunk_tokens,
+            "overlap": overlap,
+            "window": embedder.max_tokens,
+            "sentences": 1,
+        }
 
     @classmethod
-    def from_settings(cls, settings, embedder: Embedder) -> IndexBuilder:  # noqa: ANN001 - config.Settings
-        return cls(embedder, chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap_sentences,
-                   batch_size=settings.batch_size, max_file_bytes=settings.max_file_bytes,
-                   ignore=settings.ignore, store=StoreOptions.from_settings(settings))
+    def from_settings(cls, settings, embedder: Embedder) -> IndexBuilder:
+        return cls(
+            embedder,
+            chunk_tokens=settings.chunk_tokens,
+            overlap=settings.chunk_overlap_sentences,
+            batch_size=settings.batch_size,
+            max_file_bytes=settings.max_file_bytes,
+            ignore=settings.ignore,
+            store=StoreOptions.from_settings(settings),
+        )
 
-    def build(self, seeds_dir: Path, index_dir: Path, *, full: bool = False,
-              show_progress_bar: bool = False, on_write: Callable[[IndexWriter], None] | None = None) -> BuildReport:
+    def build(
+        self,
+        seeds_dir: Path,
+        index_dir: Path,
+        *,
+        full: bool = False,
+        show_progress_bar: bool = False,
+        on_write: Callable[[IndexWriter], None] | None = None,
+    ) -> BuildReport:
         """Reads, diffs, embeds and swaps in; ``on_write`` may add more files to the new generation."""
         started = time.perf_counter()
         read = FolderReader(Path(seeds_dir), max_file_bytes=self.max_file_bytes, ignore=self.ignore).read()
         report = BuildReport(failures=read.failures, skipped=read.skipped, warnings=read.warnings)
         articles = self._dedupe(read.articles, report)
         if not articles:
-            raise NothingToIndex(f"no readable articles in {str(seeds_dir)!r}; nothing was indexed "
-                                 "and any existing index is kept", read)
+            raise NothingToIndex(
+                f"no readable articles in {str(seeds_dir)!r}; nothing was indexed and any existing index is kept", read
+            )
         with IndexWriter(Path(index_dir), lock_timeout=self.lock_timeout, store=self.store) as writer:
             previous = writer.previous
             if previous is not None and not full and not self._compatible(previous):
@@ -123,18 +152,25 @@ class IndexBuilder:
                 report.articles, report.chunks = len(previous.articles), previous.chunk_count
                 report.seconds = time.perf_counter() - started
                 return report
-            manifest = writer.begin(self.embedder.name, self.embedder.dimension, self.chunking,
-                                    incremental=not report.full)
+            manifest = writer.begin(
+                self.embedder.name, self.embedder.dimension, self.chunking, incremental=not report.full
+            )
             for path in gone + [a.path for a in changed if a.path in base]:
                 writer.remove_article(path)
             pieces = self._chunk(changed, manifest)
             embedded = self._embed(pieces, show_progress_bar)
             row = 0
             for article, chunks in pieces:
-                sentences = [ChunkSentences(c.id, tuple(sps), vs) for c, sps, vs in zip(
-                    chunks, embedded.spans_in_chunk[row: row + len(chunks)], embedded.spans[row: row + len(chunks)],
-                    strict=True)]
-                writer.add_article(article, chunks, embedded.vectors[row: row + len(chunks)], sentences)
+                sentences = [
+                    ChunkSentences(c.id, tuple(sps), vs)
+                    for c, sps, vs in zip(
+                        chunks,
+                        embedded.spans_in_chunk[row : row + len(chunks)],
+                        embedded.spans[row : row + len(chunks)],
+                        strict=True,
+                    )
+                ]
+                writer.add_article(article, chunks, embedded.vectors[row : row + len(chunks)], sentences)
                 row += len(chunks)
             report.chunks_embedded = row
             # BM25 has no incremental update: rebuilt from the new generation's chunk store.
@@ -157,19 +193,24 @@ class IndexBuilder:
                 local.append(excerpt_spans(c.text))
                 spans.append([(s + head, e + head) for s, e in local[-1]])
         if isinstance(self.embedder, SpanEmbedder):
-            result = self.embedder.embed_spans(texts, spans, batch_size=self.batch_size,
-                                               show_progress_bar=show_progress_bar)
+            result = self.embedder.embed_spans(
+                texts, spans, batch_size=self.batch_size, show_progress_bar=show_progress_bar
+            )
         else:  # a model without token vectors: its sentences are embedded on their own
             vectors = self.embedder.embed_batch(texts, batch_size=self.batch_size, show_progress_bar=show_progress_bar)
-            parts = self.embedder.embed_batch([t[s:e] for t, sps in zip(texts, spans) for s, e in sps],
-                                              batch_size=self.batch_size)
+            parts = self.embedder.embed_batch(
+                [t[s:e] for t, sps in zip(texts, spans, strict=False) for s, e in sps], batch_size=self.batch_size
+            )
             bounds = np.cumsum([0] + [len(sps) for sps in spans])
-            result = SpanVectors(vectors, [parts[a:b] for a, b in zip(bounds[:-1], bounds[1:])])
+            result = SpanVectors(vectors, [parts[a:b] for a, b in itertools.pairwise(bounds)])
         return _Embedded(result.vectors, result.spans, local)
 
     def _compatible(self, previous: Manifest) -> bool:
-        return (previous.model == self.embedder.name and previous.dimension == self.embedder.dimension
-                and previous.chunking == self.chunking)
+        return (
+            previous.model == self.embedder.name
+            and previous.dimension == self.embedder.dimension
+            and previous.chunking == self.chunking
+        )
 
     def _chunk(self, articles: list[Article], manifest: Manifest) -> list[tuple[Article, list[Chunk]]]:
         next_id, pieces = manifest.next_chunk_id, []

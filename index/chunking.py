@@ -45,7 +45,7 @@ def excerpt_spans(text: str) -> list[tuple[int, int]]:
     i = 0
     while i < len(spans):
         s, e = spans[i]
-        if e - s < MIN_EXCERPT_CHARS and i + 1 < len(spans) and "\n\n" not in text[e: spans[i + 1][0]]:
+        if e - s < MIN_EXCERPT_CHARS and i + 1 < len(spans) and "\n\n" not in text[e : spans[i + 1][0]]:
             e = spans[i + 1][1]
             i += 1
         out.append((s, e))
@@ -62,8 +62,7 @@ class Chunker:
     chunk is ever silently truncated by the model.
     """
 
-    def __init__(self, count_tokens: TokenCounter, max_tokens: int = 128, overlap: int = 1,
-                 window: int = 254) -> None:
+    def __init__(self, count_tokens: TokenCounter, max_tokens: int = 128, overlap: int = 1, window: int = 254) -> None:
         if max_tokens < 8:
             raise ValueError(f"max_tokens must be at least 8, got {max_tokens}")
         if max_tokens > window:
@@ -98,7 +97,7 @@ class Chunker:
         title_cost = self.count_tokens(self.embedded_title(article.title)) + 1
         budget = max(8, min(self.max_tokens, self.window - title_cost))
         units = self._units(text, article.paragraph_spans(), budget)
-        costs = [self.count_tokens(text[u.start:u.end]) for u in units]
+        costs = [self.count_tokens(text[u.start : u.end]) for u in units]
         chunks: list[Chunk] = []
         i = 0
         while i < len(units):
@@ -107,11 +106,18 @@ class Chunker:
                 used += costs[j]
                 j += 1
             first, last = units[i], units[j - 1]
-            chunks.append(Chunk(
-                id=first_id + len(chunks), article_id=article.id, ordinal=len(chunks),
-                text=text[first.start:last.end], start=first.start, end=last.end,
-                paragraph=first.paragraph, paragraph_end=last.paragraph,
-            ))
+            chunks.append(
+                Chunk(
+                    id=first_id + len(chunks),
+                    article_id=article.id,
+                    ordinal=len(chunks),
+                    text=text[first.start : last.end],
+                    start=first.start,
+                    end=last.end,
+                    paragraph=first.paragraph,
+                    paragraph_end=last.paragraph,
+                )
+            )
             if j >= len(units):
                 break
             # Step back for overlap, but always move forward by at least one unit.

@@ -37,8 +37,14 @@ _INFO_COLUMNS = "id, title, path, date, source, url"
 
 
 def _info(row: Sequence) -> ArticleInfo:
-    return ArticleInfo(id=row[0], title=row[1], path=row[2],
-                       date=date.fromisoformat(row[3]) if row[3] else None, source=row[4], url=row[5])
+    return ArticleInfo(
+        id=row[0],
+        title=row[1],
+        path=row[2],
+        date=date.fromisoformat(row[3]) if row[3] else None,
+        source=row[4],
+        url=row[5],
+    )
 
 
 class ChunkStoreWriter:
@@ -52,21 +58,31 @@ class ChunkStoreWriter:
     def add(self, article: Article, chunks: Iterable[Chunk], sentences: Iterable[ChunkSentences] = ()) -> None:
         self.db.execute(
             "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (article.id, article.path, article.title, article.date.isoformat() if article.date else None,
-             article.source, article.url, article.hash, article.text),
+            (
+                article.id,
+                article.path,
+                article.title,
+                article.date.isoformat() if article.date else None,
+                article.source,
+                article.url,
+                article.hash,
+                article.text,
+            ),
         )
         self.db.executemany(
             f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(c.id, c.article_id, c.ordinal, c.text, c.start, c.end, c.paragraph, c.paragraph_end)
-             for c in chunks],
+            [(c.id, c.article_id, c.ordinal, c.text, c.start, c.end, c.paragraph, c.paragraph_end) for c in chunks],
         )
-        self.db.executemany("INSERT INTO signatures VALUES (?, ?)",
-                            [(c.id, signature(c.text).astype("<u4").tobytes()) for c in chunks])
+        self.db.executemany(
+            "INSERT INTO signatures VALUES (?, ?)", [(c.id, signature(c.text).astype("<u4").tobytes()) for c in chunks]
+        )
         # Half precision: sentence vectors only rank a passage's few sentences against each other.
         self.db.executemany(
             "INSERT INTO sentences VALUES (?, ?, ?)",
-            [(s.chunk_id, np.asarray(s.spans, dtype="<i4").tobytes(), s.vectors.astype("<f2").tobytes())
-             for s in sentences],
+            [
+                (s.chunk_id, np.asarray(s.spans, dtype="<i4").tobytes(), s.vectors.astype("<f2").tobytes())
+                for s in sentences
+            ],
         )
 
     def remove(self, article_id: str) -> list[int]:
@@ -100,8 +116,9 @@ class ChunkStore:
             return {}
         marks = ",".join("?" * len(ids))
         with self._lock:
-            rows = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})",
-                                   [int(i) for i in ids]).fetchall()
+            rows = self.db.execute(
+                f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", [int(i) for i in ids]
+            ).fetchall()
         return {r[0]: Chunk(*r) for r in rows}
 
     def sentences(self, ids: Sequence[int]) -> dict[int, ChunkSentences]:
@@ -109,14 +126,19 @@ class ChunkStore:
         out = {}
         for chunk_id, spans, vectors in self._by_chunk("sentences", "spans, vectors", ids):
             pairs = np.frombuffer(spans, dtype="<i4").reshape(-1, 2)
-            out[chunk_id] = ChunkSentences(chunk_id, tuple(map(tuple, pairs.tolist())),
-                                           np.frombuffer(vectors, dtype="<f2").reshape(len(pairs), -1).astype(np.float32))
+            out[chunk_id] = ChunkSentences(
+                chunk_id,
+                tuple(map(tuple, pairs.tolist())),
+                np.frombuffer(vectors, dtype="<f2").reshape(len(pairs), -1).astype(np.float32),
+            )
         return out
 
     def signatures(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         """The stored MinHash signatures of these chunks (none for an index written before them)."""
-        return {chunk_id: np.frombuffer(blob, dtype="<u4").astype(np.uint32)
-                for chunk_id, blob in self._by_chunk("signatures", "minhash", ids)}
+        return {
+            chunk_id: np.frombuffer(blob, dtype="<u4").astype(np.uint32)
+            for chunk_id, blob in self._by_chunk("signatures", "minhash", ids)
+        }
 
     def _by_chunk(self, table: str, columns: str, ids: Sequence[int]) -> list[tuple]:
         """Rows of a per-chunk table for these chunk ids; none when the index predates the table."""
@@ -124,8 +146,9 @@ class ChunkStore:
             return []
         marks = ",".join("?" * len(ids))
         with self._lock:
-            return self.db.execute(f"SELECT chunk_id, {columns} FROM {table} WHERE chunk_id IN ({marks})",
-                                   [int(i) for i in ids]).fetchall()
+            return self.db.execute(
+                f"SELECT chunk_id, {columns} FROM {table} WHERE chunk_id IN ({marks})", [int(i) for i in ids]
+            ).fetchall()
 
     def articles(self, ids: Iterable[str]) -> dict[str, ArticleInfo]:
         ids = list(set(ids))

@@ -23,8 +23,9 @@ class Embedder(Protocol):
     dimension: int
     max_tokens: int
 
-    def embed_batch(self, texts: Sequence[str], *, batch_size: int | None = None,
-                    show_progress_bar: bool = False) -> np.ndarray:
+    def embed_batch(
+        self, texts: Sequence[str], *, batch_size: int | None = None, show_progress_bar: bool = False
+    ) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         ...
 
@@ -45,8 +46,14 @@ class SpanVectors:
 class SpanEmbedder(Embedder, Protocol):
     """An embedder that also gives vectors for parts of each text from the same forward pass."""
 
-    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *,
-                    batch_size: int | None = None, show_progress_bar: bool = False) -> SpanVectors:
+    def embed_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int | None = None,
+        show_progress_bar: bool = False,
+    ) -> SpanVectors:
         """``embed_batch(texts)``, plus for each (start, end) character span of a text the mean of
         its tokens' contextual embeddings, unit length: sentence vectors that cost no extra pass."""
         ...
@@ -67,7 +74,7 @@ def model_path(name: str) -> Path:
     return path
 
 
-def counting_tokenizer(path: Path):  # noqa: ANN201 - tokenizers is imported lazily
+def counting_tokenizer(path: Path):
     """The model's fast tokenizer with truncation and padding off, so it counts the bare word pieces
     (tokenizer.json may ship with a fixed padding length)."""
     from tokenizers import Tokenizer
@@ -89,7 +96,7 @@ class SentenceTransformerEmbedder:
         self.path = model_path(name)
 
     @cached_property
-    def model(self):  # noqa: ANN201 - the type lives in a module we import lazily
+    def model(self):
         # The hub is unreachable here; make sure nothing tries it.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -101,7 +108,7 @@ class SentenceTransformerEmbedder:
         return SentenceTransformer(str(self.path), device="cpu")
 
     @cached_property
-    def _tokenizer(self):  # noqa: ANN202
+    def _tokenizer(self):
         # The fast tokenizer alone loads in milliseconds; chunking should not wait for torch.
         return counting_tokenizer(self.path / "tokenizer.json")
 
@@ -134,16 +141,23 @@ class SentenceTransformerEmbedder:
     def _coalescer(self) -> Coalescer:
         return Coalescer(self._encode)
 
-    def embed_batch(self, texts: Sequence[str], *, batch_size: int | None = None,
-                    show_progress_bar: bool = False) -> np.ndarray:
+    def embed_batch(
+        self, texts: Sequence[str], *, batch_size: int | None = None, show_progress_bar: bool = False
+    ) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if batch_size is None and not show_progress_bar:
             return self._coalescer(texts)  # query time: concurrent callers share model calls
         return self._encode(texts, batch_size, show_progress_bar)
 
-    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *,
-                    batch_size: int | None = None, show_progress_bar: bool = False) -> SpanVectors:
+    def embed_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int | None = None,
+        show_progress_bar: bool = False,
+    ) -> SpanVectors:
         if len(spans) != len(texts):
             raise ValueError(f"embed_spans needs one list of spans per text: {len(texts)} texts, {len(spans)} lists")
         from tqdm.auto import tqdm
@@ -156,12 +170,14 @@ class SentenceTransformerEmbedder:
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         with tqdm(total=len(texts), desc="Embedding", unit="chunk", disable=not show_progress_bar) as bar:
             for first in range(0, len(order), SPAN_SLICE):
-                rows = order[first: first + SPAN_SLICE]
+                rows = order[first : first + SPAN_SLICE]
                 part = [texts[i] for i in rows]
-                outputs = self.model.encode(part, batch_size=batch_size or self.batch_size, output_value=None,
-                                            show_progress_bar=False)
-                offsets = self.model.tokenizer(part, return_offsets_mapping=True, truncation=True,
-                                               max_length=self.model.max_seq_length)["offset_mapping"]
+                outputs = self.model.encode(
+                    part, batch_size=batch_size or self.batch_size, output_value=None, show_progress_bar=False
+                )
+                offsets = self.model.tokenizer(
+                    part, return_offsets_mapping=True, truncation=True, max_length=self.model.max_seq_length
+                )["offset_mapping"]
                 for row, out, offs in zip(rows, outputs, offsets, strict=True):
                     tokens = out["token_embeddings"][: int(out["attention_mask"].sum())].float().numpy()
                     whole = out["sentence_embedding"].float().numpy()
@@ -170,11 +186,15 @@ class SentenceTransformerEmbedder:
                 bar.update(len(part))
         return SpanVectors(vectors, pooled)
 
-    def _encode(self, texts: Sequence[str], batch_size: int | None = None,
-                show_progress_bar: bool = False) -> np.ndarray:
+    def _encode(
+        self, texts: Sequence[str], batch_size: int | None = None, show_progress_bar: bool = False
+    ) -> np.ndarray:
         vectors = self.model.encode(
-            list(texts), batch_size=batch_size or self.batch_size, show_progress_bar=show_progress_bar,
-            convert_to_numpy=True, normalize_embeddings=True,
+            list(texts),
+            batch_size=batch_size or self.batch_size,
+            show_progress_bar=show_progress_bar,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
@@ -183,8 +203,9 @@ class SentenceTransformerEmbedder:
 SPAN_SLICE = 512
 
 
-def pool_spans(tokens: np.ndarray, offsets: np.ndarray, spans: Sequence[tuple[int, int]],
-               fallback: np.ndarray) -> np.ndarray:
+def pool_spans(
+    tokens: np.ndarray, offsets: np.ndarray, spans: Sequence[tuple[int, int]], fallback: np.ndarray
+) -> np.ndarray:
     """Mean of the token vectors lying inside each character span, unit length.
 
     ``offsets`` are the tokens' (start, end) characters; special tokens have empty ones and never
@@ -258,13 +279,13 @@ class Coalescer:
     def _run(self, batch: list[_Request]) -> None:
         try:
             vectors = self._embed([t for r in batch for t in r.texts])
-        except BaseException as exc:  # every waiting caller gets the model's error, not a hang
+        except BaseException as exc:  # noqa: BLE001 - every waiting caller gets the model's error, not a hang
             for r in batch:
                 r.error = exc
             return
         row = 0
         for r in batch:
-            r.vectors = vectors[row: row + len(r.texts)]
+            r.vectors = vectors[row : row + len(r.texts)]
             row += len(r.texts)
 
     @staticmethod

@@ -18,20 +18,26 @@ import os
 import re
 import shutil
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from filelock import FileLock, Timeout
 
 from newsbot.index.chunkstore import CHUNKS, ChunkStore, ChunkStoreWriter
 from newsbot.index.manifest import (
-    MANIFEST, REBUILD_HINT, ArticleEntry, FileEntry, IndexCorrupt, IndexLocked, IndexNotFound, IndexProblem,
+    MANIFEST,
+    REBUILD_HINT,
+    ArticleEntry,
+    FileEntry,
+    IndexCorrupt,
+    IndexLocked,
+    IndexNotFound,
+    IndexProblem,
     Manifest,
 )
 from newsbot.index.records import Article, Chunk, ChunkSentences
 from newsbot.index.store import FaissStore, StoreOptions, VectorStore
-
-import numpy as np
 
 CURRENT = "CURRENT"
 LOCK = ".lock"
@@ -65,8 +71,9 @@ def current_generation(root: Path) -> Path | None:
     return root / name
 
 
-def read_manifest(root: Path, *, model: str | None = None, dimension: int | None = None,
-                  verify: bool = False) -> tuple[Path, Manifest]:
+def read_manifest(
+    root: Path, *, model: str | None = None, dimension: int | None = None, verify: bool = False
+) -> tuple[Path, Manifest]:
     """The live generation and its manifest, with every file it lists present at its recorded
     size (and checksum, with ``verify``); loads no vectors."""
     root = Path(root)
@@ -101,17 +108,20 @@ class IndexReader:
         self.chunks = chunks
 
     @classmethod
-    def open(cls, root: Path, *, model: str | None = None, dimension: int | None = None,
-             verify: bool = False) -> IndexReader:
+    def open(
+        cls, root: Path, *, model: str | None = None, dimension: int | None = None, verify: bool = False
+    ) -> IndexReader:
         folder, manifest = read_manifest(root, model=model, dimension=dimension, verify=verify)
         try:
             vectors = FaissStore.load(folder, manifest.dimension)
             chunks = ChunkStore(folder / CHUNKS)
-        except Exception as exc:  # FAISS and SQLite raise their own types for damaged files
+        except Exception as exc:  # noqa: BLE001 - FAISS and SQLite raise their own types for damaged files
             raise IndexCorrupt(f"cannot read the index in {folder}: {exc}; {REBUILD_HINT}") from None
         if len(vectors) != manifest.chunk_count:
-            raise IndexCorrupt(f"{folder} holds {len(vectors)} vectors but its manifest lists "
-                               f"{manifest.chunk_count} chunks; {REBUILD_HINT}")
+            raise IndexCorrupt(
+                f"{folder} holds {len(vectors)} vectors but its manifest lists "
+                f"{manifest.chunk_count} chunks; {REBUILD_HINT}"
+            )
         return cls(folder, manifest, vectors, chunks)
 
     def close(self) -> None:
@@ -144,8 +154,9 @@ class IndexWriter:
         try:
             self._lock.acquire()
         except Timeout:
-            raise IndexLocked(f"another `newsbot index` is building {str(self.root)!r} right now; "
-                              "wait for it to finish and run again") from None
+            raise IndexLocked(
+                f"another `newsbot index` is building {str(self.root)!r} right now; wait for it to finish and run again"
+            ) from None
         for stale in self.root.glob(BUILD_PREFIX + "*"):
             shutil.rmtree(stale, ignore_errors=True)  # left by a build that was killed
         try:
@@ -172,12 +183,14 @@ class IndexWriter:
         live = current_generation(self.root) if base else None
         if base is not None and live is not None:
             shutil.copyfile(live / CHUNKS, self.folder / CHUNKS)
-            self._vectors = FaissStore.load(live, base.dimension, flat_index_max=self.store.flat_index_max,
-                                            ann_kind=self.store.ann_kind)
+            self._vectors = FaissStore.load(
+                live, base.dimension, flat_index_max=self.store.flat_index_max, ann_kind=self.store.ann_kind
+            )
             self.manifest = base.model_copy(deep=True)
         else:
-            self._vectors = FaissStore(dimension, flat_index_max=self.store.flat_index_max,
-                                       ann_kind=self.store.ann_kind)
+            self._vectors = FaissStore(
+                dimension, flat_index_max=self.store.flat_index_max, ann_kind=self.store.ann_kind
+            )
             self.manifest = Manifest(model=model, dimension=dimension, chunking=chunking)
         self._chunks = ChunkStoreWriter(self.folder / CHUNKS)
         return self.manifest
@@ -186,12 +199,14 @@ class IndexWriter:
         entry = self.manifest.articles.pop(path)
         self._vectors.remove(np.asarray(self._chunks.remove(entry.id), dtype=np.int64))
 
-    def add_article(self, article: Article, chunks: list[Chunk], vectors: np.ndarray,
-                    sentences: list[ChunkSentences] = ()) -> None:
+    def add_article(
+        self, article: Article, chunks: list[Chunk], vectors: np.ndarray, sentences: list[ChunkSentences] = ()
+    ) -> None:
         self._chunks.add(article, chunks, sentences)
         self._vectors.add(np.asarray([c.id for c in chunks], dtype=np.int64), vectors)
         self.manifest.articles[article.path] = ArticleEntry(
-            id=article.id, hash=article.hash, chunks=len(chunks), title=article.title)
+            id=article.id, hash=article.hash, chunks=len(chunks), title=article.title
+        )
         if chunks:
             self.manifest.next_chunk_id = max(self.manifest.next_chunk_id, chunks[-1].id + 1)
 
@@ -201,10 +216,11 @@ class IndexWriter:
         self._vectors.save(folder)
         self._chunks.close()
         self._chunks = None
-        manifest.updated = datetime.now(timezone.utc)
+        manifest.updated = datetime.now(UTC)
         manifest.files = {
             p.relative_to(folder).as_posix(): FileEntry(bytes=p.stat().st_size, sha256=_sha256(p))
-            for p in sorted(folder.rglob("*")) if p.is_file()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
         }
         (folder / MANIFEST).write_text(manifest.model_dump_json(indent=1))
         for p in folder.rglob("*"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
@@ -51,8 +51,8 @@ class Manifest(BaseModel):
     dimension: int = Field(gt=0)
     store: str = "faiss"
     chunking: dict[str, int] = Field(default_factory=dict)
-    created: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
-    updated: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    created: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    updated: datetime = Field(default_factory=lambda: datetime.now(UTC))
     next_chunk_id: int = 0
     articles: dict[str, ArticleEntry] = Field(default_factory=dict)
     files: dict[str, FileEntry] = Field(default_factory=dict)

@@ -96,9 +96,10 @@ def export_onnx(embedder: SentenceTransformerEmbedder, index_dir: Path) -> Path:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN202
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
 
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -110,16 +111,29 @@ def export_onnx(embedder: SentenceTransformerEmbedder, index_dir: Path) -> Path:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer notes about control flow MiniLM does not use
             # The TorchScript exporter: it needs no network and no onnxscript.
-            torch.onnx.export(_Encoder(transformer.auto_model).eval(), (example, example, example * 0),
-                              str(staging / ONNX_FILE), input_names=list(_INPUTS),
-                              output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17,
-                              dynamo=False)
+            torch.onnx.export(
+                _Encoder(transformer.auto_model).eval(),
+                (example, example, example * 0),
+                str(staging / ONNX_FILE),
+                input_names=list(_INPUTS),
+                output_names=["last_hidden_state"],
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
+            )
         graph = onnx.load(str(staging / ONNX_FILE))
-        onnx.save_model(graph, str(staging / ONNX_FILE), save_as_external_data=True, all_tensors_to_one_file=True,
-                        location=WEIGHTS_FILE, size_threshold=1024)
+        onnx.save_model(
+            graph,
+            str(staging / ONNX_FILE),
+            save_as_external_data=True,
+            all_tensors_to_one_file=True,
+            location=WEIGHTS_FILE,
+            size_threshold=1024,
+        )
         shutil.copyfile(embedder.path / TOKENIZER_FILE, staging / TOKENIZER_FILE)
-        info = ExportInfo(embedder.name, source_key(embedder.path), embedder.dimension,
-                          embedder.max_tokens + 2, weights="external")
+        info = ExportInfo(
+            embedder.name, source_key(embedder.path), embedder.dimension, embedder.max_tokens + 2, weights="external"
+        )
         (staging / META_FILE).write_text(json.dumps(asdict(info), indent=1))
         target = root / EXPORT_DIR
         if target.exists():
@@ -145,7 +159,7 @@ class OnnxEmbedder:
         self.batch_size = batch_size
 
     @cached_property
-    def session(self):  # noqa: ANN201 - onnxruntime is imported lazily
+    def session(self):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -157,11 +171,11 @@ class OnnxEmbedder:
         return ort.InferenceSession(str(self.folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
 
     @cached_property
-    def _tokenizer(self):  # noqa: ANN202
+    def _tokenizer(self):
         return counting_tokenizer(self.folder / TOKENIZER_FILE)
 
     @cached_property
-    def _batch_tokenizer(self):  # noqa: ANN202
+    def _batch_tokenizer(self):
         tok = self._tokenizer.__class__.from_str(self._tokenizer.to_str())
         tok.enable_truncation(self.max_seq_length)
         tok.enable_padding(pad_id=tok.token_to_id("[PAD]") or 0, pad_token="[PAD]", length=None)
@@ -174,8 +188,9 @@ class OnnxEmbedder:
     def _coalescer(self) -> Coalescer:
         return Coalescer(self._embed_sorted)
 
-    def embed_batch(self, texts: Sequence[str], *, batch_size: int | None = None,
-                    show_progress_bar: bool = False) -> np.ndarray:
+    def embed_batch(
+        self, texts: Sequence[str], *, batch_size: int | None = None, show_progress_bar: bool = False
+    ) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if batch_size is None:
@@ -188,7 +203,7 @@ class OnnxEmbedder:
         # Longest first, as sentence-transformers does, so each batch pads to similar lengths.
         order = np.argsort([-len(t) for t in texts], kind="stable")
         for start in range(0, len(texts), size):
-            rows = order[start: start + size]
+            rows = order[start : start + size]
             out[rows] = self._embed([texts[i] for i in rows])
         return out
 
@@ -224,7 +239,9 @@ def export_beside_index(embedder: object, index_dir: Path) -> str | None:
         return None
     try:
         export_onnx(embedder, Path(index_dir))
-    except Exception as exc:  # an export failure must not fail the build: queries fall back to torch
-        return f"could not export the model to ONNX ({exc.__class__.__name__}: {exc}); " \
-               "questions will be embedded with sentence-transformers (slower start)"
+    except Exception as exc:  # noqa: BLE001 - an export failure must not fail the build: queries fall back to torch
+        return (
+            f"could not export the model to ONNX ({exc.__class__.__name__}: {exc}); "
+            "questions will be embedded with sentence-transformers (slower start)"
+        )
     return None

@@ -79,7 +79,7 @@ def read_plain(text: str, rel: str, markdown: bool) -> list[Article]:
     if text.lstrip().startswith("---"):
         try:
             post = frontmatter.loads(text)
-        except Exception as exc:  # YAML errors come in several types
+        except Exception as exc:  # noqa: BLE001 - YAML errors come in several types
             # YAML messages span lines; a report line must stay one line.
             raise ReadError(f"front matter is not valid YAML ({' '.join(str(exc).split())})") from None
         meta, text = dict(post.metadata), post.content
@@ -110,8 +110,7 @@ def read_html(text: str, rel: str) -> list[Article]:
     title = (doc.get("title") or "").strip() or Path(rel).stem
     if not paragraphs:
         raise ReadError("no article text found in the HTML")
-    meta = {"date": doc.get("date"), "source": doc.get("sitename") or doc.get("hostname"),
-            "url": doc.get("url")}
+    meta = {"date": doc.get("date"), "source": doc.get("sitename") or doc.get("hostname"), "url": doc.get("url")}
     return [_article(title, paragraphs, rel, meta)]
 
 
@@ -122,8 +121,12 @@ def _article(title: str, paragraphs: list[str], path: str, meta: dict[str, Any])
         raise ReadError(f"date {meta.get('date')!r} is not an ISO date (YYYY-MM-DD)") from None
     try:
         return Article.from_paragraphs(
-            title, paragraphs, path=path, date=when,
-            source=_opt(meta.get("source")), url=_opt(meta.get("url")),
+            title,
+            paragraphs,
+            path=path,
+            date=when,
+            source=_opt(meta.get("source")),
+            url=_opt(meta.get("url")),
         )
     except UnicodeError:  # lone surrogates, as JSON "\ud800" escapes can carry
         raise ReadError("holds characters that are not valid Unicode (lone surrogates)") from None
@@ -141,8 +144,9 @@ class _Sidecar:
 class FolderReader:
     """Walks a seeds folder; never follows a link or a sidecar outside it."""
 
-    def __init__(self, root: Path, *, max_file_bytes: int = 20_000_000,
-                 ignore: tuple[str, ...] | list[str] = ()) -> None:
+    def __init__(
+        self, root: Path, *, max_file_bytes: int = 20_000_000, ignore: tuple[str, ...] | list[str] = ()
+    ) -> None:
         if max_file_bytes <= 0:
             raise ValueError(f"max_file_bytes must be positive, got {max_file_bytes}")
         self.root = Path(root)
@@ -188,8 +192,13 @@ class FolderReader:
         return report
 
     def _walk(self, root: Path, report: ReadReport) -> Iterator[tuple[Path, str]]:
-        for folder, dirs, names in os.walk(root, followlinks=False, onerror=lambda e: report.failures.append(
-                Failure(_rel(Path(e.filename), root), f"cannot list folder: {e.strerror}"))):
+        for folder, dirs, names in os.walk(
+            root,
+            followlinks=False,
+            onerror=lambda e: report.failures.append(
+                Failure(_rel(Path(e.filename), root), f"cannot list folder: {e.strerror}")
+            ),
+        ):
             here = Path(folder)
             for d in sorted(dirs):
                 if (here / d).is_symlink():
@@ -207,8 +216,11 @@ class FolderReader:
                     report.skipped.append(Failure(rel, "matches an ignore pattern (setting 'ignore')"))
                     continue
                 if path.suffix.lower() not in SUPPORTED:
-                    report.skipped.append(Failure(rel, f"unsupported format {path.suffix or '(none)'!r}; "
-                                                       f"supported: {' '.join(SUPPORTED)}"))
+                    report.skipped.append(
+                        Failure(
+                            rel, f"unsupported format {path.suffix or '(none)'!r}; supported: {' '.join(SUPPORTED)}"
+                        )
+                    )
                     continue
                 yield path, rel
 
@@ -224,15 +236,18 @@ class FolderReader:
             raise ReadError("not a regular file (a pipe, socket or device)")
         size = info.st_size
         if size > self.max_file_bytes:
-            raise ReadError(f"file is {size:,} bytes, over the {self.max_file_bytes:,}-byte limit; "
-                            "split it or raise the max_file_bytes setting")
+            raise ReadError(
+                f"file is {size:,} bytes, over the {self.max_file_bytes:,}-byte limit; "
+                "split it or raise the max_file_bytes setting"
+            )
         if size == 0:
             raise ReadError("empty file")
         with path.open("rb") as fh:
             data = fh.read(self.max_file_bytes + 1)  # the file may have grown since stat
         if len(data) > self.max_file_bytes:
-            raise ReadError(f"file is over the {self.max_file_bytes:,}-byte limit; "
-                            "split it or raise the max_file_bytes setting")
+            raise ReadError(
+                f"file is over the {self.max_file_bytes:,}-byte limit; split it or raise the max_file_bytes setting"
+            )
         return decode(data)
 
     def _parse(self, path: Path, rel: str, text: str, report: ReadReport) -> list[Article]:
@@ -264,8 +279,7 @@ class FolderReader:
         return articles
 
     @staticmethod
-    def _read_sidecar(text: str, path: Path, rel: str, root: Path, sidecar: _Sidecar,
-                      report: ReadReport) -> None:
+    def _read_sidecar(text: str, path: Path, rel: str, root: Path, sidecar: _Sidecar, report: ReadReport) -> None:
         for lineno, record in _jsonl(text, rel, report):
             name = record.get("file")
             if not isinstance(name, str) or not name:
@@ -277,8 +291,7 @@ class FolderReader:
                 report.failures.append(Failure(f"{rel}#L{lineno}", f"'file' {name!r}: {exc}"))
                 continue
             if not target.is_relative_to(root):
-                report.failures.append(Failure(f"{rel}#L{lineno}",
-                                               f"'file' {name!r} points outside the seeds folder"))
+                report.failures.append(Failure(f"{rel}#L{lineno}", f"'file' {name!r} points outside the seeds folder"))
                 continue
             sidecar.meta[target] = {k: record[k] for k in META_FIELDS if record.get(k) not in (None, "")}
 

@@ -90,8 +90,7 @@ class Chunk:
     def __post_init__(self) -> None:
         if self.end - self.start != len(self.text):
             raise ValueError(
-                f"chunk {self.id}: offsets {self.start}..{self.end} do not match its "
-                f"{len(self.text)} characters"
+                f"chunk {self.id}: offsets {self.start}..{self.end} do not match its {len(self.text)} characters"
             )
 
 

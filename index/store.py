@@ -42,7 +42,7 @@ class StoreOptions:
             raise ValueError(f"ann_kind must be one of {', '.join(ANN_KINDS)}, got {self.ann_kind!r}")
 
     @classmethod
-    def from_settings(cls, settings) -> StoreOptions:  # noqa: ANN001 - config.Settings
+    def from_settings(cls, settings) -> StoreOptions:
         return cls(settings.flat_index_max, settings.ann_index)
 
 
@@ -84,8 +84,15 @@ def single_thread_search() -> None:
     faiss.omp_set_num_threads(1)
 
 
-def build_ann(kind: AnnKind, vectors: np.ndarray, ids: np.ndarray, *, nprobe: int | None = None,
-              ef_search: int = 128, seed: int = 0):  # noqa: ANN201 - a faiss.Index
+def build_ann(
+    kind: AnnKind,
+    vectors: np.ndarray,
+    ids: np.ndarray,
+    *,
+    nprobe: int | None = None,
+    ef_search: int = 128,
+    seed: int = 0,
+):
     """An approximate inner-product index over ``vectors`` (unit rows), answering with ``ids``."""
     import faiss
 
@@ -106,8 +113,9 @@ def build_ann(kind: AnnKind, vectors: np.ndarray, ids: np.ndarray, *, nprobe: in
     if kind == "ivf-flat":
         index = faiss.IndexIVFFlat(quantizer, d, lists, faiss.METRIC_INNER_PRODUCT)
     else:
-        index = faiss.IndexIVFScalarQuantizer(quantizer, d, lists, faiss.ScalarQuantizer.QT_8bit,
-                                              faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexIVFScalarQuantizer(
+            quantizer, d, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+        )
     # k-means on a sample, few iterations: coarse lists need no more, and training 1M vectors into
     # 4,000 lists with the defaults (256 points a list, 25 rounds) takes many minutes on 2 cores.
     rng = np.random.default_rng(seed)
@@ -127,9 +135,15 @@ class FaissStore:
     exact; above it the saved generation also carries an ``ann_kind`` index, which readers use.
     """
 
-    def __init__(self, dimension: int, index: object | None = None, *,
-                 flat_index_max: int = DEFAULT_FLAT_MAX, ann_kind: AnnKind = "ivf-flat",
-                 folder: Path | None = None) -> None:
+    def __init__(
+        self,
+        dimension: int,
+        index: object | None = None,
+        *,
+        flat_index_max: int = DEFAULT_FLAT_MAX,
+        ann_kind: AnnKind = "ivf-flat",
+        folder: Path | None = None,
+    ) -> None:
         import faiss
 
         if dimension <= 0:
@@ -142,12 +156,13 @@ class FaissStore:
         self.flat_index_max = flat_index_max
         self.ann_kind = ann_kind
         self._folder = folder
-        self._flat = index if index is not None or folder is not None else \
-            faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        self._flat = (
+            index if index is not None or folder is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        )
         self._ann = None
 
     @property
-    def index(self):  # noqa: ANN201 - the faiss index searches go to
+    def index(self):
         if self._ann is None and self._flat is None and self._folder is not None:
             ann = self._folder / ANN_VECTORS
             if ann.is_file():
@@ -157,7 +172,7 @@ class FaissStore:
         return self._ann if self._ann is not None else self._flat
 
     @property
-    def flat(self):  # noqa: ANN201 - the exact index that builds edit
+    def flat(self):
         if self._flat is None:
             self._flat = _read(self._folder / VECTORS)
         return self._flat
@@ -217,13 +232,13 @@ class FaissStore:
         return store
 
 
-def _read(path: Path):  # noqa: ANN202
+def _read(path: Path):
     import faiss
 
     return faiss.read_index(str(path))
 
 
-def _kind_of(index) -> str:  # noqa: ANN001
+def _kind_of(index) -> str:
     import faiss
 
     inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap2) else index

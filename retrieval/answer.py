@@ -60,12 +60,12 @@ class Sentences:
         missing = [c for c in dict.fromkeys(chunks) if c.id not in found]
         if missing:
             spans = [excerpt_spans(c.text) for c in missing]
-            texts = [c.text[s:e] for c, sps in zip(missing, spans) for s, e in sps]
+            texts = [c.text[s:e] for c, sps in zip(missing, spans, strict=False) for s, e in sps]
             vectors = self.embedder.embed_batch(texts) if texts else np.zeros((0, 1), np.float32)
             row = 0
             with self._lock:
                 for c, sps in zip(missing, spans, strict=True):
-                    found[c.id] = self._items[c.id] = ChunkSentences(c.id, tuple(sps), vectors[row: row + len(sps)])
+                    found[c.id] = self._items[c.id] = ChunkSentences(c.id, tuple(sps), vectors[row : row + len(sps)])
                     row += len(sps)
                 while len(self._items) > self.size:
                     self._items.popitem(last=False)
@@ -87,8 +87,16 @@ class AnswerComposer:
     ``min_confidence`` leaves out the rank, which says nothing about whether an answer exists.
     """
 
-    def __init__(self, embedder: Embedder, *, min_confidence: float = 0.42, max_citations: int = 3,
-                 semantic_weight: float = 0.6, per_article: int = 3, sentences: SentenceLookup | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        min_confidence: float = 0.42,
+        max_citations: int = 3,
+        semantic_weight: float = 0.6,
+        per_article: int = 3,
+        sentences: SentenceLookup | None = None,
+    ) -> None:
         if not 0 <= min_confidence <= 1:
             raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
         if max_citations < 1:
@@ -108,8 +116,14 @@ class AnswerComposer:
         self.type_bonus = 0.05
         self.sentences = Sentences(embedder, sentences)
 
-    def compose(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None, *,
-                max_citations: int | None = None) -> Answer:
+    def compose(
+        self,
+        question: str,
+        hits: list[Hit],
+        query_vector: np.ndarray | None = None,
+        *,
+        max_citations: int | None = None,
+    ) -> Answer:
         kind = answer_type(question)
         excerpts = self.excerpts(question, hits, query_vector, kind)
         if not excerpts:
@@ -121,8 +135,15 @@ class AnswerComposer:
         if confident:
             ranked, as_of = self._newest_first(ranked)
         citations = [self._cite(n, ex) for n, ex in enumerate(ranked, 1)]
-        answer = Answer(question=question, answer=None, confident=confident, citations=citations,
-                        answer_type=kind, confidence=round(confidence, 4), as_of=as_of)
+        answer = Answer(
+            question=question,
+            answer=None,
+            confident=confident,
+            citations=citations,
+            answer_type=kind,
+            confidence=round(confidence, 4),
+            as_of=as_of,
+        )
         if not confident:
             return answer
         best = ranked[0]
@@ -130,13 +151,14 @@ class AnswerComposer:
         if span is None:
             answer.answer, answer.answer_start, answer.answer_end = best.text, best.start, best.end
         else:
-            answer.answer = best.text[span.start: span.end]
+            answer.answer = best.text[span.start : span.end]
             answer.answer_start, answer.answer_end = best.start + span.start, best.start + span.end
         answer.answer_citation = 1
         return answer
 
-    def excerpts(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None,
-                 kind: str | None = None) -> list[Excerpt]:
+    def excerpts(
+        self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None, kind: str | None = None
+    ) -> list[Excerpt]:
         if not hits:
             return []
         if query_vector is None:
@@ -170,7 +192,8 @@ class AnswerComposer:
             if key in seen_text:
                 first = chosen[seen_text[key]]
                 if first.hit.article.id != ex.hit.article.id and all(
-                        a.id != ex.hit.article.id for a in also.get(seen_text[key], [])):
+                    a.id != ex.hit.article.id for a in also.get(seen_text[key], [])
+                ):
                     also.setdefault(seen_text[key], []).append(ex.hit.article)
                 continue
             if len(chosen) >= limit or per_article.get(ex.hit.article.id, 0) >= self.per_article:
@@ -185,8 +208,14 @@ class AnswerComposer:
         for i, ex in enumerate(chosen):
             extra = tuple(ex.hit.also_in) + tuple(also.get(i, []))
             if extra:
-                ex = Excerpt(Hit(ex.hit.chunk, ex.hit.article, ex.hit.score, ex.hit.rank, extra),
-                             ex.text, ex.start, ex.end, ex.score, ex.confidence)
+                ex = Excerpt(
+                    Hit(ex.hit.chunk, ex.hit.article, ex.hit.score, ex.hit.rank, extra),
+                    ex.text,
+                    ex.start,
+                    ex.end,
+                    ex.score,
+                    ex.confidence,
+                )
             out.append(ex)
         return out
 
@@ -196,8 +225,13 @@ class AnswerComposer:
         chunk = ex.hit.chunk
         best = None
         for other in neighbours:
-            gap = (chunk.text[ex.end - chunk.start: other.start - chunk.start] if other.start >= ex.end else
-                   chunk.text[other.end - chunk.start: ex.start - chunk.start] if other.end <= ex.start else None)
+            gap = (
+                chunk.text[ex.end - chunk.start : other.start - chunk.start]
+                if other.start >= ex.end
+                else chunk.text[other.end - chunk.start : ex.start - chunk.start]
+                if other.end <= ex.start
+                else None
+            )
             # Only a weaker neighbour joins: a stronger one was cited before this one, or left out.
             if gap is None or gap.strip() or "\n\n" in gap or not ex.score - JOIN_MARGIN <= other.score <= ex.score:
                 continue
@@ -206,7 +240,7 @@ class AnswerComposer:
         if best is None:
             return ex
         start, end = min(ex.start, best.start), max(ex.end, best.end)
-        return Excerpt(ex.hit, chunk.text[start - chunk.start: end - chunk.start], start, end, ex.score, ex.confidence)
+        return Excerpt(ex.hit, chunk.text[start - chunk.start : end - chunk.start], start, end, ex.score, ex.confidence)
 
     @staticmethod
     def _newest_first(ranked: list[Excerpt]) -> tuple[list[Excerpt], object]:
@@ -225,7 +259,18 @@ class AnswerComposer:
         before = c.text[: ex.start - c.start]
         paragraph = c.paragraph + before.count("\n\n")
         return Citation(
-            n=n, title=a.title, source=a.source, date=a.date, url=a.url, path=a.path,
-            paragraph=paragraph, excerpt=ex.text, score=round(ex.score, 4), start=ex.start, end=ex.end,
-            article_id=a.id, chunk_id=c.id, also_in=[describe(x) for x in ex.hit.also_in],
+            n=n,
+            title=a.title,
+            source=a.source,
+            date=a.date,
+            url=a.url,
+            path=a.path,
+            paragraph=paragraph,
+            excerpt=ex.text,
+            score=round(ex.score, 4),
+            start=ex.start,
+            end=ex.end,
+            article_id=a.id,
+            chunk_id=c.id,
+            also_in=[describe(x) for x in ex.hit.also_in],
         )

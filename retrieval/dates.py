@@ -26,8 +26,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("month", re.compile(rf"\b{_MONTH}\s+{_YEAR}\b", re.I)),
     ("month", re.compile(rf"\b(?:in|during|since|throughout|early|late|mid)\s+{_MONTH}\b", re.I)),
     ("year", re.compile(rf"\b(?:in|during|throughout)\s+{_YEAR}\b", re.I)),
-    ("relative", re.compile(r"\b(?P<rel>yesterday|today|(?:this|last|past|previous)\s+(?:week|month|year)"
-                            r"|(?:the\s+)?(?:past|last)\s+(?P<n>\d{1,3})\s+(?P<unit>days|weeks|months))\b", re.I)),
+    (
+        "relative",
+        re.compile(
+            r"\b(?P<rel>yesterday|today|(?:this|last|past|previous)\s+(?:week|month|year)"
+            r"|(?:the\s+)?(?:past|last)\s+(?P<n>\d{1,3})\s+(?P<unit>days|weeks|months))\b",
+            re.I,
+        ),
+    ),
 ]
 
 

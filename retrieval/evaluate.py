@@ -118,6 +118,7 @@ def cache_folder(dataset: Dataset, cache_root: Path) -> Path:
 
 # --- metrics -------------------------------------------------------------------------------------
 
+
 def article_ranking(hits: Sequence[Hit], dataset: Dataset) -> list[str]:
     """Corpus ids in the order their first passage was ranked."""
     seen: dict[str, None] = {}
@@ -170,8 +171,11 @@ class ModeScore:
         out = {f"R@{k}": self.recall[k] / n for k in CUTOFFS}
         out |= {"MRR@10": self.mrr / n, "nDCG@10": self.ndcg / n}
         out |= {f"hit@{k}": self.hits[k] / n for k in HIT_AT}
-        out |= {"declined": self.declined / n, "ms_mean": statistics.fmean(ms),
-                "ms_p95": ms[min(len(ms) - 1, int(0.95 * len(ms)))]}
+        out |= {
+            "declined": self.declined / n,
+            "ms_mean": statistics.fmean(ms),
+            "ms_p95": ms[min(len(ms) - 1, int(0.95 * len(ms)))],
+        }
         return {k: round(v, 4) for k, v in out.items()}
 
 
@@ -184,23 +188,33 @@ class Tradeoff:
     unanswerable_declined: float
 
 
-def tradeoffs(answerable: Sequence[float], unanswerable: Sequence[float],
-              thresholds: Sequence[float] | None = None) -> list[Tradeoff]:
+def tradeoffs(
+    answerable: Sequence[float], unanswerable: Sequence[float], thresholds: Sequence[float] | None = None
+) -> list[Tradeoff]:
     thresholds = thresholds or [round(0.2 + 0.025 * i, 3) for i in range(17)]
     rows = []
     for t in thresholds:
-        rows.append(Tradeoff(t, sum(c < t for c in answerable) / max(len(answerable), 1),
-                             sum(c < t for c in unanswerable) / max(len(unanswerable), 1)))
+        rows.append(
+            Tradeoff(
+                t,
+                sum(c < t for c in answerable) / max(len(answerable), 1),
+                sum(c < t for c in unanswerable) / max(len(unanswerable), 1),
+            )
+        )
     return rows
 
 
-def run(dataset: Dataset, answer_fn: Callable[[str, str], tuple[Answer, list[Hit]]], modes: Sequence[str],
-        progress: Callable[[int], None] | None = None) -> dict[str, ModeScore]:
+def run(
+    dataset: Dataset,
+    answer_fn: Callable[[str, str], tuple[Answer, list[Hit]]],
+    modes: Sequence[str],
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, ModeScore]:
     """Asks every query in every mode; ``answer_fn(question, mode)`` is the retriever's answer_ranked."""
     scores = {m: ModeScore(m) for m in modes}
     for n, query in enumerate(dataset.queries):
         # Modes take turns going first: the first pays for embedding the question, the others reuse it.
-        for mode in list(modes[n % len(modes):]) + list(modes[: n % len(modes)]):
+        for mode in list(modes[n % len(modes) :]) + list(modes[: n % len(modes)]):
             started = time.perf_counter()
             answer, hits = answer_fn(query.question, mode)
             elapsed = time.perf_counter() - started

@@ -18,8 +18,42 @@ _ENTITY = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+(?:of\s+|de\s+|van\s+|von\s+)?[A-
 _PERSONAL = re.compile(r"\b(he|she|him|his|her|hers)\b", re.I)
 _THING = re.compile(r"\b(they|them|their|it|its)\b", re.I)
 _THERE = re.compile(r"\bthere\b", re.I)
-_QUESTION_WORDS = frozenset("what when where who whom whose which why how is are was were do does did can "
-                            "could will would should and but so also the a an in on at i".split())
+_QUESTION_WORDS = frozenset(
+    [
+        "what",
+        "when",
+        "where",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "why",
+        "how",
+        "is",
+        "are",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "will",
+        "would",
+        "should",
+        "and",
+        "but",
+        "so",
+        "also",
+        "the",
+        "a",
+        "an",
+        "in",
+        "on",
+        "at",
+        "i",
+    ]
+)
 
 
 def entities(text: str) -> list[tuple[int, int]]:
@@ -29,7 +63,7 @@ def entities(text: str) -> list[tuple[int, int]]:
         start, end = m.span()
         first = m.group(0).split()[0]
         if first.lower() in _QUESTION_WORDS:
-            rest = m.group(0)[len(first):].lstrip()
+            rest = m.group(0)[len(first) :].lstrip()
             if not rest:
                 continue
             start = end - len(rest)
@@ -61,13 +95,12 @@ def resolve_followup(question: str, history: list[Answer]) -> str:
         return question
     # A "who" or "where" answer names what the next question's "he" or "there" means.
     first, final = previous[0], previous[-1]
-    name = last.answer if last.answer and last.answer_type == PERSON else before[first[0]: first[1]]
-    place = last.answer if last.answer and last.answer_type == PLACE else before[final[0]: final[1]]
+    name = last.answer if last.answer and last.answer_type == PERSON else before[first[0] : first[1]]
+    place = last.answer if last.answer and last.answer_type == PLACE else before[final[0] : final[1]]
     resolved = _PERSONAL.sub(lambda p: f"{name}'s" if p.group(1).lower() in ("his", "hers") else name, rest)
     resolved = _THERE.sub(f"in {place}", resolved)
     if not entities(rest):
-        resolved = _THING.sub(lambda p: f"{name}'s" if p.group(1).lower() in ("their", "its") else name,
-                              resolved)
+        resolved = _THING.sub(lambda p: f"{name}'s" if p.group(1).lower() in ("their", "its") else name, resolved)
     if resolved != rest or entities(rest):
         return resolved
     if m or len(rest.split()) <= 3:

@@ -48,10 +48,21 @@ class Retriever:
     >>> retriever.answer("when does Scholz visit Kyiv?").answer  # doctest: +SKIP
     """
 
-    def __init__(self, reader: IndexReader, embedder: Embedder, *, top_k: int = 10,
-                 min_confidence: float = 0.42, mode: Mode = "hybrid", fusion: str = "score", rrf_k: int = 60,
-                 dense_weight: float = 0.4, bm25_weight: float = 0.6, max_citations: int = 3,
-                 question_cache: int = 256) -> None:
+    def __init__(
+        self,
+        reader: IndexReader,
+        embedder: Embedder,
+        *,
+        top_k: int = 10,
+        min_confidence: float = 0.42,
+        mode: Mode = "hybrid",
+        fusion: str = "score",
+        rrf_k: int = 60,
+        dense_weight: float = 0.4,
+        bm25_weight: float = 0.6,
+        max_citations: int = 3,
+        question_cache: int = 256,
+    ) -> None:
         if top_k < 1:
             raise ValueError(f"top_k must be at least 1, got {top_k}")
         if mode not in MODES:
@@ -63,8 +74,9 @@ class Retriever:
         if rrf_k < 1:
             raise ValueError(f"rrf_k must be at least 1, got {rrf_k}")
         if dense_weight < 0 or bm25_weight < 0 or dense_weight + bm25_weight == 0:
-            raise ValueError(f"dense_weight and bm25_weight must be 0 or more and not both 0, "
-                             f"got {dense_weight} and {bm25_weight}")
+            raise ValueError(
+                f"dense_weight and bm25_weight must be 0 or more and not both 0, got {dense_weight} and {bm25_weight}"
+            )
         single_thread_search()
         self.reader = reader
         self.embedder = embedder
@@ -73,12 +85,14 @@ class Retriever:
         self.fusion = fusion
         self.rrf_k = rrf_k
         self.weights = (dense_weight, bm25_weight)
-        self.composer = AnswerComposer(embedder, min_confidence=min_confidence, max_citations=max_citations,
-                                       sentences=reader.chunks.sentences)
+        self.composer = AnswerComposer(
+            embedder, min_confidence=min_confidence, max_citations=max_citations, sentences=reader.chunks.sentences
+        )
         # Indexes written before BM25 was part of a generation get one built in memory.
         self.bm25 = BM25Index.load(reader.folder) or BM25Index.from_chunk_db(reader.chunks.db)
         rows = reader.chunks.db.execute(
-            "SELECT c.id, a.date FROM chunks c JOIN articles a ON a.id = c.article_id").fetchall()
+            "SELECT c.id, a.date FROM chunks c JOIN articles a ON a.id = c.article_id"
+        ).fetchall()
         self._chunk_ids = np.asarray([r[0] for r in rows], dtype=np.int64)
         # As days, so a date window picks its chunks with two array comparisons (undated: never).
         self._chunk_days = np.asarray([r[1] or "NaT" for r in rows], dtype="datetime64[D]")
@@ -89,13 +103,18 @@ class Retriever:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, index_dir: str | Path, *, embedder: Embedder | None = None, settings=None,  # noqa: ANN001
-             **options) -> Retriever:
+    def open(cls, index_dir: str | Path, *, embedder: Embedder | None = None, settings=None, **options) -> Retriever:
         """Opens the index in ``index_dir``; the embedder must be the model the index was built with."""
         if settings is not None:
-            options = {"top_k": settings.top_k, "min_confidence": settings.min_confidence,
-                       "mode": settings.search_mode, "fusion": settings.fusion, "rrf_k": settings.rrf_k,
-                       "dense_weight": settings.dense_weight, "bm25_weight": settings.bm25_weight} | options
+            options = {
+                "top_k": settings.top_k,
+                "min_confidence": settings.min_confidence,
+                "mode": settings.search_mode,
+                "fusion": settings.fusion,
+                "rrf_k": settings.rrf_k,
+                "dense_weight": settings.dense_weight,
+                "bm25_weight": settings.bm25_weight,
+            } | options
             embedder = embedder or SentenceTransformerEmbedder(settings.model_name, settings.batch_size)
         reader = IndexReader.open(Path(index_dir))
         embedder = embedder or SentenceTransformerEmbedder(reader.manifest.model)
@@ -103,13 +122,20 @@ class Retriever:
         return cls(reader, embedder, **options)
 
     @classmethod
-    def from_settings(cls, settings, *, embedder: Embedder | None = None, build_if_missing: bool = True,  # noqa: ANN001
-                      show_progress_bar: bool = False) -> Retriever:
+    def from_settings(
+        cls,
+        settings,
+        *,
+        embedder: Embedder | None = None,
+        build_if_missing: bool = True,
+        show_progress_bar: bool = False,
+    ) -> Retriever:
         """Opens the configured index, building it from the seeds first when there is none yet."""
         embedder = embedder or SentenceTransformerEmbedder(settings.model_name, settings.batch_size)
         if build_if_missing and current_generation(Path(settings.index_dir)) is None:
             IndexBuilder.from_settings(settings, embedder).build(
-                settings.seeds_dir, settings.index_dir, show_progress_bar=show_progress_bar)
+                settings.seeds_dir, settings.index_dir, show_progress_bar=show_progress_bar
+            )
         return cls.open(settings.index_dir, embedder=embedder, settings=settings)
 
     @property
@@ -123,8 +149,9 @@ class Retriever:
         """
         return self.rank(question, mode or self.mode, k or self.top_k).hits[: k or self.top_k]
 
-    def answer(self, question: str, history: list[Answer] | None = None, k: int | None = None,
-               mode: Mode | None = None) -> Answer:
+    def answer(
+        self, question: str, history: list[Answer] | None = None, k: int | None = None, mode: Mode | None = None
+    ) -> Answer:
         """A short answer with numbered citations, or a decline when the articles do not say.
 
         ``history`` holds the earlier turns' answers, oldest first; a short follow-up ("and when
@@ -132,16 +159,24 @@ class Retriever:
         """
         return self.answer_ranked(question, history=history, k=k, mode=mode)[0]
 
-    def answer_ranked(self, question: str, *, history: list[Answer] | None = None, k: int | None = None,
-                      mode: Mode | None = None, max_citations: int | None = None) -> tuple[Answer, list[Hit]]:
+    def answer_ranked(
+        self,
+        question: str,
+        *,
+        history: list[Answer] | None = None,
+        k: int | None = None,
+        mode: Mode | None = None,
+        max_citations: int | None = None,
+    ) -> tuple[Answer, list[Hit]]:
         """The answer and the whole passage ranking behind it (for evaluation and debugging)."""
         question = question.strip()
         if not question:
             raise ValueError("the question is empty; ask something, e.g. 'when does Scholz visit Kyiv?'")
         resolved = resolve_followup(question, history or [])
         ranking = self.rank(resolved, mode or self.mode, k or self.top_k)
-        answer = self.composer.compose(resolved, ranking.hits[: k or self.top_k], ranking.query_vector,
-                                       max_citations=max_citations)
+        answer = self.composer.compose(
+            resolved, ranking.hits[: k or self.top_k], ranking.query_vector, max_citations=max_citations
+        )
         answer.question = question
         if resolved != question:
             answer.resolved_question = resolved
@@ -166,8 +201,11 @@ class Retriever:
             found = self.bm25.search(question, pool, allowed)
             sparse = list(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
         if mode == "hybrid":
-            fused = score_fusion([dense, sparse], self.weights) if self.fusion == "score" else \
-                reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in sparse]], self.weights, self.rrf_k)
+            fused = (
+                score_fusion([dense, sparse], self.weights)
+                if self.fusion == "score"
+                else reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in sparse]], self.weights, self.rrf_k)
+            )
             pairs = [(r.id, r.score) for r in fused[:pool]]
         else:
             pairs = dense if mode == "dense" else sparse
@@ -197,8 +235,11 @@ class Retriever:
         depth = min(size, pool if allowed is None else max(pool, 40 * pool))
         scores, ids = self.reader.vectors.search(query_vector, depth)
         keep = None if allowed is None else set(allowed.tolist())
-        pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True)
-                 if i >= 0 and (keep is None or int(i) in keep)]
+        pairs = [
+            (int(i), float(s))
+            for i, s in zip(ids[0], scores[0], strict=True)
+            if i >= 0 and (keep is None or int(i) in keep)
+        ]
         return pairs[:pool]
 
     def _allowed(self, window: DateWindow | None) -> np.ndarray | None:
@@ -210,8 +251,11 @@ class Retriever:
     def _hits(self, pairs: list[tuple[int, float]]) -> list[Hit]:
         chunks = self.reader.chunks.chunks([i for i, _ in pairs])
         articles = self.reader.chunks.articles(c.article_id for c in chunks.values())
-        return [Hit(chunks[i], articles[chunks[i].article_id], score, rank)
-                for rank, (i, score) in enumerate(pairs, 1) if i in chunks]
+        return [
+            Hit(chunks[i], articles[chunks[i].article_id], score, rank)
+            for rank, (i, score) in enumerate(pairs, 1)
+            if i in chunks
+        ]
 
     def _collapse(self, hits: list[Hit]) -> list[Hit]:
         """Near-identical passages of other articles fold into the first one, as "also in"."""
@@ -219,8 +263,9 @@ class Retriever:
             return []
         stored = self.reader.chunks.signatures([h.chunk.id for h in hits])
         # An index written before signatures were stored: worked out here from the text.
-        same = similarity(np.stack([stored[h.chunk.id] if h.chunk.id in stored else signature(h.chunk.text)
-                                    for h in hits]))
+        same = similarity(
+            np.stack([stored[h.chunk.id] if h.chunk.id in stored else signature(h.chunk.text) for h in hits])
+        )
         kept: list[tuple[int, list]] = []
         for i, hit in enumerate(hits):
             for first, also in kept:
@@ -230,8 +275,10 @@ class Retriever:
                     break
             else:
                 kept.append((i, []))
-        return [Hit(hits[i].chunk, hits[i].article, hits[i].score, rank, tuple(also))
-                for rank, (i, also) in enumerate(kept, 1)]
+        return [
+            Hit(hits[i].chunk, hits[i].article, hits[i].score, rank, tuple(also))
+            for rank, (i, also) in enumerate(kept, 1)
+        ]
 
     def close(self) -> None:
         self.reader.close()

@@ -17,17 +17,39 @@ from newsbot.retrieval.text import STOPWORDS, words
 DATE, NUMBER, PERSON, PLACE = "date", "number", "person", "place"
 
 _TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
-    (DATE, re.compile(r"^\s*when\b|\b(what|which|in what)\s+(year|date|day|month|decade|century|time)\b|"
-                      r"\bhow long ago\b|\bsince when\b", re.I)),
-    (NUMBER, re.compile(r"\bhow\s+(many|much|long|old|far|big|large|tall|high|often|fast)\b|"
-                        r"\b(what|which)\s+(number|percentage|percent|amount|proportion|share|rate|price|cost)\b",
-                        re.I)),
-    (PERSON, re.compile(r"^\s*(who|whom|whose)\b|\bwho\s+(is|was|were|are|did|does|will)\b|"
-                        r"\b(which|what)\s+(person|president|minister|leader|official|man|woman|player|"
-                        r"scientist|author|company|organi[sz]ation|team)\b", re.I)),
-    (PLACE, re.compile(r"^\s*where\b|\bwhere\s+(is|was|were|are|did|does|will)\b|"
-                       r"\b(which|what)\s+(country|city|town|place|region|state|location|capital|continent)\b",
-                       re.I)),
+    (
+        DATE,
+        re.compile(
+            r"^\s*when\b|\b(what|which|in what)\s+(year|date|day|month|decade|century|time)\b|"
+            r"\bhow long ago\b|\bsince when\b",
+            re.I,
+        ),
+    ),
+    (
+        NUMBER,
+        re.compile(
+            r"\bhow\s+(many|much|long|old|far|big|large|tall|high|often|fast)\b|"
+            r"\b(what|which)\s+(number|percentage|percent|amount|proportion|share|rate|price|cost)\b",
+            re.I,
+        ),
+    ),
+    (
+        PERSON,
+        re.compile(
+            r"^\s*(who|whom|whose)\b|\bwho\s+(is|was|were|are|did|does|will)\b|"
+            r"\b(which|what)\s+(person|president|minister|leader|official|man|woman|player|"
+            r"scientist|author|company|organi[sz]ation|team)\b",
+            re.I,
+        ),
+    ),
+    (
+        PLACE,
+        re.compile(
+            r"^\s*where\b|\bwhere\s+(is|was|were|are|did|does|will)\b|"
+            r"\b(which|what)\s+(country|city|town|place|region|state|location|capital|continent)\b",
+            re.I,
+        ),
+    ),
 ]
 
 _MONTH_NAMES = [m for m in calendar.month_name if m] + [m for m in calendar.month_abbr if m]
@@ -46,12 +68,16 @@ _DATE_RE = re.compile(
     rf"|(?:yesterday|today|tomorrow|tonight)"
     rf"|(?:the\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)|\w+teenth|first|second|third)\s+century)\b"
 )
-_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-                 "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
-                 "hundred|dozen|dozens|hundreds|thousands|millions|half")
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    "hundred|dozen|dozens|hundreds|thousands|millions|half"
+)
 _SCALE = r"(?:\s+(?:hundred|thousand|million|billion|trillion|bn|m))?"
-_UNIT = (r"(?:\s*(?:%|percent|per\s+cent|per\s+cent\.|years?|months?|weeks?|days?|hours?|minutes?|seconds?|"
-         r"km|kilometres|kilometers|miles|metres|meters|feet|kg|tonnes|tons|people|points|times))?")
+_UNIT = (
+    r"(?:\s*(?:%|percent|per\s+cent|per\s+cent\.|years?|months?|weeks?|days?|hours?|minutes?|seconds?|"
+    r"km|kilometres|kilometers|miles|metres|meters|feet|kg|tonnes|tons|people|points|times))?"
+)
 _NUMBER_RE = re.compile(
     rf"(?:[$€£¥]\s?)?\b(?:\d[\d,]*(?:\.\d+)?|(?:{_NUMBER_WORDS})(?:[-\s](?:{_NUMBER_WORDS}))*){_SCALE}{_UNIT}\b"
     r"(?:\s*%)?",
@@ -61,9 +87,19 @@ _NUMBER_RE = re.compile(
 _NAME_RE = re.compile(
     r"\b[A-Z][\w’'\-]*\.?(?:\s+(?:(?:de|da|del|der|van|von|bin|al|la|le|of|the)\s+)?[A-Z][\w’'\-]*\.?)*"
 )
-_NOT_NAMES = frozenset(w.lower() for w in _MONTH_NAMES) | {
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-} | STOPWORDS
+_NOT_NAMES = (
+    frozenset(w.lower() for w in _MONTH_NAMES)
+    | {
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    }
+    | STOPWORDS
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +140,10 @@ def _candidates(text: str, kind: str) -> list[tuple[int, int]]:
 
 
 def _after_preposition(text: str, start: int) -> bool:
-    return re.search(r"\b(in|at|from|to|near|into|across|outside|inside|of)\s+$",
-                     text[max(0, start - 12): start], re.I) is not None
+    return (
+        re.search(r"\b(in|at|from|to|near|into|across|outside|inside|of)\s+$", text[max(0, start - 12) : start], re.I)
+        is not None
+    )
 
 
 def find_span(question: str, text: str, kind: str | None) -> Span | None:

@@ -65,8 +65,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "answer.png")
     args = parser.parse_args()
 
-    from newsbot.cli.common import open_retriever, settings_from
     from newsbot.bot.render import render_answer, split_html
+    from newsbot.cli.common import open_retriever, settings_from
 
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if browser is None:
@@ -80,10 +80,24 @@ def main() -> None:
         shown = body.replace("</blockquote>\n", "</blockquote>")
         page.write_text(PAGE.format(question=escape(args.question), body=shown), encoding="utf-8")
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                        "--no-first-run", f"--user-data-dir={tmp}/profile", "--hide-scrollbars",
-                        "--window-size=560,1400", f"--screenshot={args.out.resolve()}", page.as_uri()],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--no-first-run",
+                f"--user-data-dir={tmp}/profile",
+                "--hide-scrollbars",
+                "--window-size=560,1400",
+                f"--screenshot={args.out.resolve()}",
+                page.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     crop_background(args.out)
     print(f"wrote {args.out}")
 

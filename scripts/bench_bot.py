@@ -37,8 +37,10 @@ def sample_corpus(target: Path, count: int) -> list[str]:
 def summary(label: str, seconds: list[float]) -> str:
     ordered = sorted(seconds)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return (f"{label}: n={len(seconds)} median {statistics.median(seconds) * 1000:.0f} ms, "
-            f"p95 {p95 * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms")
+    return (
+        f"{label}: n={len(seconds)} median {statistics.median(seconds) * 1000:.0f} ms, "
+        f"p95 {p95 * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms"
+    )
 
 
 async def measure(args: argparse.Namespace, tmp: Path) -> None:
@@ -66,7 +68,7 @@ async def measure(args: argparse.Namespace, tmp: Path) -> None:
         print(summary("one chat, one question at a time", sequential))
 
         # Fresh questions, so nothing is answered from what the first phase already computed.
-        batch = questions[args.questions: args.questions + args.chats * 3]
+        batch = questions[args.questions : args.questions + args.chats * 3]
         mark = len(api.calls)
         asked = {}
         t0 = time.monotonic()
@@ -75,8 +77,7 @@ async def measure(args: argparse.Namespace, tmp: Path) -> None:
             asked[message["message_id"]] = time.monotonic()
         done = await api.wait_for("sendMessage", after=mark, count=len(batch), timeout=600)
         latencies = [c.at - asked[c.params["reply_parameters"]["message_id"]] for c in done]
-        print(summary(f"{args.chats} chats, {len(batch)} questions at once (each question to its answer)",
-                      latencies))
+        print(summary(f"{args.chats} chats, {len(batch)} questions at once (each question to its answer)", latencies))
         print(f"throughput: {len(batch) / (max(c.at for c in done) - t0):.1f} answers/s")
 
 

@@ -47,13 +47,16 @@ def test_ask_json_prints_one_object_per_stdin_line_in_the_documented_shape(seeds
     assert citation["n"] == 1 and citation["date"] == "2022-02-06" and isinstance(citation["paragraph"], int)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["ask", ""], "question is empty"),
-    (["ask", "x", "--seeds", "/no/such/folder", "--index", "/tmp/newsbot-none"], "does not exist"),
-    (["index", "--seeds", "/no/such/folder"], "does not exist"),
-    (["ask", "x", "--k", "0"], "Invalid value"),
-    (["ask", "--bogus"], "No such option"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ask", ""], "question is empty"),
+        (["ask", "x", "--seeds", "/no/such/folder", "--index", "/tmp/newsbot-none"], "does not exist"),
+        (["index", "--seeds", "/no/such/folder"], "does not exist"),
+        (["ask", "x", "--k", "0"], "Invalid value"),
+        (["ask", "--bogus"], "No such option"),
+    ],
+)
 def test_bad_usage_exits_2_with_one_clear_message(args, message):
     result = invoke(*args)
     assert result.exit_code == 2

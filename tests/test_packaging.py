@@ -29,8 +29,14 @@ def _run_beside_own_config(folder: Path, env_path: str | None = None) -> str:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "NEWSBOT_CONFIG": str(folder / "absent.toml")}
     if env_path:
         env["PYTHONPATH"] = env_path
-    done = subprocess.run([sys.executable, "-c", "from pathlib import Path\n" + USER_CODE], cwd=folder, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", "from pathlib import Path\n" + USER_CODE],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -42,8 +48,23 @@ def test_the_installed_package_works_from_a_folder_with_its_own_config_py(tmp_pa
 
 @pytest.mark.slow
 def test_a_built_wheel_holds_only_newsbot_and_works_beside_a_config_py(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(tmp_path / "dist"), str(ROOT)], check=True, timeout=300, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(ROOT),
+        ],
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
     [wheel] = (tmp_path / "dist").glob("newsbot-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()

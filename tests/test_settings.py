@@ -22,8 +22,8 @@ def test_precedence_flag_over_env_over_toml_over_default(toml, monkeypatch):
     monkeypatch.setenv("NEWSBOT_BATCH_SIZE", "9")
     settings = load_settings(top_k=None, seeds_dir=Path("from-flag"))
     assert settings.seeds_dir == Path("from-flag")  # flag beats toml
-    assert settings.batch_size == 9                  # env beats toml
-    assert settings.top_k == 3                       # toml beats default
+    assert settings.batch_size == 9  # env beats toml
+    assert settings.top_k == 3  # toml beats default
     assert settings.index_dir == Path("data/index")  # default
 
 
@@ -36,8 +36,9 @@ def test_id_lists_accept_comma_separated_environment(toml, monkeypatch):
     assert "123:abc" not in repr(settings)
 
 
-@pytest.mark.parametrize("bad", [{"search_mode": "fuzzy"}, {"batch_size": 0}, {"admin_ids": "12,x"},
-                                 {"telegram_api_url": "ftp://x"}])
+@pytest.mark.parametrize(
+    "bad", [{"search_mode": "fuzzy"}, {"batch_size": 0}, {"admin_ids": "12,x"}, {"telegram_api_url": "ftp://x"}]
+)
 def test_bad_values_name_the_field_and_value(toml, bad):
     with pytest.raises(ValidationError) as info:
         Settings(**bad)

@@ -24,16 +24,28 @@ from tests.fakes.embedder import FakeEmbedder
 ADMIN = 7
 ROOT_DIR = Path(__file__).resolve().parents[2]
 ARTICLES = [
-    {"title": "Scholz to travel to Kyiv and Moscow", "date": "2022-02-11", "source": "Example Wire",
-     "url": "https://example.org/scholz-kyiv",
-     "text": "German Chancellor Olaf Scholz will visit Kyiv on February 14 and Moscow on February 15.\n\n"
-             "Scholz said the talks aim to ease tensions over Ukraine & NATO <b>expansion</b>."},
-    {"title": "Rain expected across the north", "date": "2022-02-01", "source": "Weather Desk",
-     "text": "Heavy rain is expected across the north this weekend, forecasters said.\n\n"
-             "Rivers may flood low fields near the coast."},
-    {"title": "Central bank holds rates", "date": "2022-02-09", "source": "Money Daily",
-     "text": "The central bank held interest rates steady on Wednesday.\n\n"
-             "Inflation stayed above the target for a sixth month."},
+    {
+        "title": "Scholz to travel to Kyiv and Moscow",
+        "date": "2022-02-11",
+        "source": "Example Wire",
+        "url": "https://example.org/scholz-kyiv",
+        "text": "German Chancellor Olaf Scholz will visit Kyiv on February 14 and Moscow on February 15.\n\n"
+        "Scholz said the talks aim to ease tensions over Ukraine & NATO <b>expansion</b>.",
+    },
+    {
+        "title": "Rain expected across the north",
+        "date": "2022-02-01",
+        "source": "Weather Desk",
+        "text": "Heavy rain is expected across the north this weekend, forecasters said.\n\n"
+        "Rivers may flood low fields near the coast.",
+    },
+    {
+        "title": "Central bank holds rates",
+        "date": "2022-02-09",
+        "source": "Money Daily",
+        "text": "The central bank held interest rates steady on Wednesday.\n\n"
+        "Inflation stayed above the target for a sixth month.",
+    },
 ]
 
 
@@ -48,8 +60,14 @@ def write_corpus(folder: Path, articles: list[dict[str, Any]]) -> Path:
 @pytest.fixture
 def bot_settings(tmp_path: Path) -> Settings:
     seeds = write_corpus(tmp_path / "seeds", ARTICLES)
-    return load_settings(seeds_dir=seeds, index_dir=tmp_path / "index", admin_ids=[ADMIN],
-                         allowed_chat_ids=[], min_confidence=0.05, throttle_questions=50)
+    return load_settings(
+        seeds_dir=seeds,
+        index_dir=tmp_path / "index",
+        admin_ids=[ADMIN],
+        allowed_chat_ids=[],
+        min_confidence=0.05,
+        throttle_questions=50,
+    )
 
 
 def fake_factory(embedder: FakeEmbedder | None = None) -> Callable[[Settings], Retriever]:
@@ -72,12 +90,14 @@ class Running:
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings, factory: Callable[[Settings], Retriever] | None = None, *,
-                      polling: bool = True) -> AsyncIterator[Running]:
+async def running_bot(
+    settings: Settings, factory: Callable[[Settings], Retriever] | None = None, *, polling: bool = True
+) -> AsyncIterator[Running]:
     """Starts the fake API and the bot (long polling unless told otherwise); stops both afterwards."""
     async with FakeBotApi() as api:
-        settings = settings.model_copy(update={"telegram_api_url": api.base_url,
-                                               "telegram_bot_token": SecretStr(api.token)})
+        settings = settings.model_copy(
+            update={"telegram_api_url": api.base_url, "telegram_bot_token": SecretStr(api.token)}
+        )
         app = build_application(settings, factory or fake_factory())
         await app.initialize()
         await app.post_init(app)  # what run_polling does between initialize and start

@@ -11,7 +11,7 @@ from tests.fakes.telegram_html import ALLOWED, tags_used
 QUESTION = "when does Scholz visit Kyiv?"
 
 
-def reply_to(call) -> int | None:  # noqa: ANN001 - a fake Call
+def reply_to(call) -> int | None:
     params = call.params.get("reply_parameters") or {}
     return params.get("message_id")
 
@@ -36,6 +36,7 @@ def test_private_question_is_answered_in_html_quoting_the_question(bot_settings:
 
 def test_a_quick_answer_spends_no_call_on_the_typing_indicator(bot_settings: Settings) -> None:
     """A slow answer shows it: see test_a_slow_question_does_not_hold_up_other_chats."""
+
     async def scenario() -> list:
         async with running_bot(bot_settings.model_copy(update={"typing_after": 60.0})) as bot:
             await bot.api.message(QUESTION, chat_id=5, user_id=5)
@@ -66,7 +67,8 @@ def test_group_answers_only_what_is_addressed_to_the_bot(bot_settings: Settings)
             await bot.api.settle()
             assert len(bot.api.sent(chat_id=-100)) == 4
             assert sorted(reply_to(a) for a in answers) == sorted(
-                m["message_id"] for m in (asked, addressed, mention, reply))
+                m["message_id"] for m in (asked, addressed, mention, reply)
+            )
             by_question = {reply_to(a): a.params["text"] for a in answers}
             assert all("February 14" in by_question[m["message_id"]] for m in (addressed, mention))
 

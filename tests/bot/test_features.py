@@ -117,8 +117,14 @@ def test_reindex_is_refused_to_non_admins_and_picks_up_a_new_article(bot_setting
             [refusal] = await bot.api.wait_for("sendMessage")
             assert "only the bot's admins" in refusal.params["text"]
 
-            articles = ARTICLES + [{"title": "Zookeepers welcome a baby okapi", "date": "2022-02-20",
-                                    "text": "The city zoo announced the birth of a baby okapi named Kito."}]
+            articles = [
+                *ARTICLES,
+                {
+                    "title": "Zookeepers welcome a baby okapi",
+                    "date": "2022-02-20",
+                    "text": "The city zoo announced the birth of a baby okapi named Kito.",
+                },
+            ]
             write_corpus(Path(bot_settings.seeds_dir), articles)
             await bot.api.message("/reindex", chat_id=ADMIN, user_id=ADMIN)
             await bot.api.message(QUESTION, chat_id=ADMIN, user_id=ADMIN)  # still answered meanwhile
@@ -167,8 +173,17 @@ def test_flood_from_one_user_gets_one_friendly_note(bot_settings: Settings) -> N
 
 
 def test_odd_messages_get_a_friendly_reply_or_silence(bot_settings: Settings) -> None:
-    sticker = {"sticker": {"file_id": "f", "file_unique_id": "u", "type": "regular", "width": 512,
-                           "height": 512, "is_animated": False, "is_video": False}}
+    sticker = {
+        "sticker": {
+            "file_id": "f",
+            "file_unique_id": "u",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+    }
     voice = {"voice": {"file_id": "v", "file_unique_id": "vu", "duration": 2}}
 
     async def scenario() -> None:
@@ -177,8 +192,7 @@ def test_odd_messages_get_a_friendly_reply_or_silence(bot_settings: Settings) ->
             await bot.api.message(None, extra=voice, chat_id=-20, chat_type="group", user_id=20)
             await bot.api.message("/ask", chat_id=21, user_id=21)
             await bot.api.message("x" * (bot_settings.max_question_chars + 1), chat_id=22, user_id=22)
-            await bot.api.message('<b>when</b> does "Scholz" & co visit <a href="x">Kyiv</a>?', chat_id=23,
-                                  user_id=23)
+            await bot.api.message('<b>when</b> does "Scholz" & co visit <a href="x">Kyiv</a>?', chat_id=23, user_id=23)
             await bot.api.message("/frobnicate", chat_id=24, user_id=24)
             await bot.api.wait_for("sendMessage", count=5)
             await bot.api.settle()
@@ -193,8 +207,9 @@ def test_odd_messages_get_a_friendly_reply_or_silence(bot_settings: Settings) ->
     run(scenario())
 
 
-def test_a_failing_answer_is_logged_and_the_user_gets_an_apology(bot_settings: Settings,
-                                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_answer_is_logged_and_the_user_gets_an_apology(
+    bot_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     class Broken(Retriever):
         def answer(self, question: str, history: list[Answer] | None = None, k: int | None = None) -> Answer:
             raise RuntimeError("index on fire")

@@ -14,7 +14,7 @@ from tests.fakes.telegram_html import visible_text
 
 
 @pytest.mark.integration
-def test_seed_question_is_answered_with_the_dates(seeds_copy: Path, tmp_path: Path, real_embedder) -> None:  # noqa: ANN001
+def test_seed_question_is_answered_with_the_dates(seeds_copy: Path, tmp_path: Path, real_embedder) -> None:
     settings = load_settings(seeds_dir=seeds_copy, index_dir=tmp_path / "index")
 
     def factory(settings: Settings) -> Retriever:

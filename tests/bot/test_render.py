@@ -23,19 +23,32 @@ from tests.fakes.telegram_html import ALLOWED, parse, tags_used, visible_text
 NASTY = 'Tom & Jerry <script>alert("x")</script> say "hi" > 3 <b>not bold</b> 😀'
 
 
-def citation(n: int = 1, excerpt: str = "Scholz will visit Kyiv on February 14-15.", start: int = 100,
-             **extra: object) -> Citation:
-    fields = dict(n=n, title=f"Title {n} <i>&</i>", source="Wire & Co", date=date(2022, 2, 11),
-                  url=f"https://example.org/a?x={n}&y=\"q\"", path=f"a{n}.txt", paragraph=2,
-                  excerpt=excerpt, score=0.8, start=start, end=start + len(excerpt),
-                  article_id=f"id{n}", chunk_id=n)
+def citation(
+    n: int = 1, excerpt: str = "Scholz will visit Kyiv on February 14-15.", start: int = 100, **extra: object
+) -> Citation:
+    fields = dict(
+        n=n,
+        title=f"Title {n} <i>&</i>",
+        source="Wire & Co",
+        date=date(2022, 2, 11),
+        url=f'https://example.org/a?x={n}&y="q"',
+        path=f"a{n}.txt",
+        paragraph=2,
+        excerpt=excerpt,
+        score=0.8,
+        start=start,
+        end=start + len(excerpt),
+        article_id=f"id{n}",
+        chunk_id=n,
+    )
     return Citation(**(fields | extra))
 
 
 def answer(**extra: object) -> Answer:
     c = citation()
-    fields = dict(question="when?", answer=c.excerpt, confident=True, citations=[c, citation(2, NASTY)],
-                  answer_citation=1)
+    fields = dict(
+        question="when?", answer=c.excerpt, confident=True, citations=[c, citation(2, NASTY)], answer_citation=1
+    )
     return Answer(**(fields | extra))
 
 
@@ -100,10 +113,16 @@ def test_one_huge_excerpt_is_cut_between_sentences_and_the_blockquote_reopened()
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["", "b", "i", "blockquote", "code"]),
-                          st.text(alphabet=st.sampled_from(list("ab .\n&<>😀é")), max_size=60)),
-                max_size=40),
-       st.integers(min_value=40, max_value=300))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", "b", "i", "blockquote", "code"]),
+            st.text(alphabet=st.sampled_from(list("ab .\n&<>😀é")), max_size=60),
+        ),
+        max_size=40,
+    ),
+    st.integers(min_value=40, max_value=300),
+)
 def test_split_never_breaks_a_tag_an_entity_or_a_surrogate_pair(parts: list[tuple[str, str]], limit: int) -> None:
     from html import escape
 
@@ -113,5 +132,6 @@ def test_split_never_breaks_a_tag_an_entity_or_a_surrogate_pair(parts: list[tupl
         assert utf16_len(piece) <= limit
         parse(piece)
         piece.encode("utf-8")  # a lone surrogate would fail here
-    assert "".join(visible_text(p) for p in pieces).replace(" ", "").replace("\n", "") == \
-        visible_text(html).replace(" ", "").replace("\n", "")
+    assert "".join(visible_text(p) for p in pieces).replace(" ", "").replace("\n", "") == visible_text(html).replace(
+        " ", ""
+    ).replace("\n", "")

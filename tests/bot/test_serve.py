@@ -37,8 +37,11 @@ def test_serve_refuses_a_missing_or_malformed_token_without_echoing_it() -> None
     bad = "not-a-token-s3cr3t"
     malformed = runner.invoke(app, ["serve"], env={"TELEGRAM_BOT_TOKEN": bad})
     assert malformed.exit_code == 2 and "malformed" in malformed.output and bad not in malformed.output
-    no_secret = runner.invoke(app, ["serve", "--webhook", "https://example.org/hook"],
-                              env={"TELEGRAM_BOT_TOKEN": "123:abc", "NEWSBOT_WEBHOOK_SECRET": ""})
+    no_secret = runner.invoke(
+        app,
+        ["serve", "--webhook", "https://example.org/hook"],
+        env={"TELEGRAM_BOT_TOKEN": "123:abc", "NEWSBOT_WEBHOOK_SECRET": ""},
+    )
     assert no_secret.exit_code == 2 and "NEWSBOT_WEBHOOK_SECRET" in no_secret.output
 
 
@@ -48,13 +51,21 @@ def test_webhook_refuses_updates_without_the_secret(bot_settings: Settings) -> N
     async def scenario() -> None:
         async with running_bot(bot_settings, polling=False) as bot:
             url = f"http://127.0.0.1:{port}/telegram"
-            await bot.app.updater.start_webhook(listen="127.0.0.1", port=port, url_path="telegram",
-                                                webhook_url=url, secret_token="s3cret-value")
+            await bot.app.updater.start_webhook(
+                listen="127.0.0.1", port=port, url_path="telegram", webhook_url=url, secret_token="s3cret-value"
+            )
             assert bot.api.webhook["url"] == url and bot.api.webhook["secret_token"] == "s3cret-value"
-            update = {"update_id": 1, "message": {
-                "message_id": 1, "date": 0, "chat": {"id": 31, "type": "private"},
-                "from": {"id": 31, "is_bot": False, "first_name": "A"}, "text": "/help",
-                "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
+            update = {
+                "update_id": 1,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": {"id": 31, "type": "private"},
+                    "from": {"id": 31, "is_bot": False, "first_name": "A"},
+                    "text": "/help",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                },
+            }
             async with aiohttp.ClientSession() as http:
                 async with http.post(url, json=update) as response:
                     assert response.status == 403
@@ -88,11 +99,22 @@ def test_newsbot_serve_answers_over_long_polling_and_keeps_the_token_out_of_logs
 
     async def scenario() -> str:
         async with FakeBotApi() as api:
-            env = os.environ | {"TELEGRAM_BOT_TOKEN": api.token, "NEWSBOT_TELEGRAM_API_URL": api.base_url,
-                                "NEWSBOT_SEEDS_DIR": str(seeds), "NEWSBOT_INDEX_DIR": str(tmp_path / "index"),
-                                "NEWSBOT_MIN_CONFIDENCE": "0.05", "PYTHONPATH": str(ROOT_DIR)}
-            process = subprocess.Popen([sys.executable, "-c", launcher], env=env, cwd=tmp_path,
-                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            env = os.environ | {
+                "TELEGRAM_BOT_TOKEN": api.token,
+                "NEWSBOT_TELEGRAM_API_URL": api.base_url,
+                "NEWSBOT_SEEDS_DIR": str(seeds),
+                "NEWSBOT_INDEX_DIR": str(tmp_path / "index"),
+                "NEWSBOT_MIN_CONFIDENCE": "0.05",
+                "PYTHONPATH": str(ROOT_DIR),
+            }
+            process = subprocess.Popen(
+                [sys.executable, "-c", launcher],
+                env=env,
+                cwd=tmp_path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
             try:
                 await api.message("when does Scholz visit Kyiv?")
                 [sent] = await api.wait_for("sendMessage", timeout=120)
@@ -123,7 +145,7 @@ def restore_logging() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("restore_logging")
-def test_a_token_the_api_rejects_is_one_clear_line_and_never_printed(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_a_token_the_api_rejects_is_one_clear_line_and_never_printed(tmp_path: Path, monkeypatch) -> None:
     import threading
 
     import newsbot.bot.serve
@@ -136,10 +158,16 @@ def test_a_token_the_api_rejects_is_one_clear_line_and_never_printed(tmp_path: P
     api = asyncio.run_coroutine_threadsafe(FakeBotApi().start(), loop).result(10)
     wrong = "987654:WRONG-secret_value"
     try:
-        result = CliRunner().invoke(app, ["serve"], env={
-            "TELEGRAM_BOT_TOKEN": wrong, "NEWSBOT_TELEGRAM_API_URL": api.base_url,
-            "NEWSBOT_SEEDS_DIR": str(write_corpus(tmp_path / "seeds", ARTICLES)),
-            "NEWSBOT_INDEX_DIR": str(tmp_path / "index")})
+        result = CliRunner().invoke(
+            app,
+            ["serve"],
+            env={
+                "TELEGRAM_BOT_TOKEN": wrong,
+                "NEWSBOT_TELEGRAM_API_URL": api.base_url,
+                "NEWSBOT_SEEDS_DIR": str(write_corpus(tmp_path / "seeds", ARTICLES)),
+                "NEWSBOT_INDEX_DIR": str(tmp_path / "index"),
+            },
+        )
     finally:
         asyncio.run_coroutine_threadsafe(api.stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)

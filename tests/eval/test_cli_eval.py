@@ -26,12 +26,13 @@ QUERIES = [
     {"id": "2", "question": "How many troops has Russia mustered?", "answers": ["100,000"], "doc_ids": ["troops"]},
     {"id": "3", "question": "When will Macron travel to Kyiv?", "answers": ["Tuesday"], "doc_ids": ["talks"]},
 ]
-OTHER = [{"id": "9", "question": "What is the boiling point of liquid nitrogen?", "answers": ["77 K"],
-          "doc_ids": ["n2"]}]
+OTHER = [
+    {"id": "9", "question": "What is the boiling point of liquid nitrogen?", "answers": ["77 K"], "doc_ids": ["n2"]}
+]
 
 
 @pytest.fixture(autouse=True)
-def fake_model(monkeypatch, tmp_path):  # noqa: ANN001
+def fake_model(monkeypatch, tmp_path):
     monkeypatch.setattr(cli, "make_embedder", lambda settings: FakeEmbedder())
     monkeypatch.setenv("NEWSBOT_CONFIG", str(tmp_path / "absent.toml"))
 
@@ -39,8 +40,16 @@ def fake_model(monkeypatch, tmp_path):  # noqa: ANN001
 def test_eval_compare_json_scores_every_mode_and_reuses_its_cache(tmp_path: Path) -> None:
     dataset = write_set(tmp_path / "tiny", DOCS, QUERIES)
     other = write_set(tmp_path / "other", [{"id": "n2", "text": "Nitrogen boils at 77 K."}], OTHER)
-    args = ["eval", str(dataset), "--compare", "--json", "--cache", str(tmp_path / "cache"),
-            "--unanswerable", str(other)]
+    args = [
+        "eval",
+        str(dataset),
+        "--compare",
+        "--json",
+        "--cache",
+        str(tmp_path / "cache"),
+        "--unanswerable",
+        str(other),
+    ]
     result = runner.invoke(command.app, args)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -62,10 +71,13 @@ def test_eval_prints_a_table(tmp_path: Path) -> None:
     assert "R@5" in result.stdout and "bm25" in result.stdout
 
 
-@pytest.mark.parametrize("args,message", [
-    (["eval", "nowhere"], "not a folder"),
-    (["eval", ".", "--mode", "hybrid", "--compare"], "either --mode or --compare"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["eval", "nowhere"], "not a folder"),
+        (["eval", ".", "--mode", "hybrid", "--compare"], "either --mode or --compare"),
+    ],
+)
 def test_eval_bad_usage_is_one_line_exit_2(args: list[str], message: str) -> None:
     result = runner.invoke(command.app, args)
     assert result.exit_code == 2 and message in result.stderr

@@ -8,7 +8,13 @@ import pytest
 
 from newsbot.index.records import ArticleInfo, Chunk
 from newsbot.retrieval.evaluate import (
-    DatasetError, ModeScore, Query, answer_hit, article_ranking, load_dataset, tradeoffs,
+    DatasetError,
+    ModeScore,
+    Query,
+    answer_hit,
+    article_ranking,
+    load_dataset,
+    tradeoffs,
 )
 from newsbot.retrieval.records import Answer, Citation, Hit
 
@@ -23,13 +29,30 @@ def write_set(folder: Path, docs: list[dict], queries: list[dict]) -> Path:
 
 
 def citation(n: int, excerpt: str) -> Citation:
-    return Citation(n=n, title="t", source=None, date=None, url=None, path="p", paragraph=1, excerpt=excerpt,
-                    score=0.5, start=0, end=len(excerpt), article_id="a", chunk_id=0)
+    return Citation(
+        n=n,
+        title="t",
+        source=None,
+        date=None,
+        url=None,
+        path="p",
+        paragraph=1,
+        excerpt=excerpt,
+        score=0.5,
+        start=0,
+        end=len(excerpt),
+        article_id="a",
+        chunk_id=0,
+    )
 
 
 def test_answer_hit_normalises_and_counts_only_the_first_n() -> None:
-    answer = Answer(question="q", answer=None, confident=False,
-                    citations=[citation(1, "Nothing here."), citation(2, "It was The Denver Broncos, in 2016.")])
+    answer = Answer(
+        question="q",
+        answer=None,
+        confident=False,
+        citations=[citation(1, "Nothing here."), citation(2, "It was The Denver Broncos, in 2016.")],
+    )
     assert not answer_hit(answer, ["Denver Broncos"], 1)
     assert answer_hit(answer, ["denver broncos"], 2)
     assert answer_hit(answer, ["the Denver Broncos!"], 3)
@@ -49,8 +72,11 @@ def test_ranking_metrics_follow_their_definitions() -> None:
 
 
 def test_article_ranking_dedupes_passages_and_maps_corpus_lines(tmp_path: Path) -> None:
-    folder = write_set(tmp_path / "set", [{"id": "A", "text": "x"}, {"id": "B", "text": "y"}],
-                       [{"id": "1", "question": "q", "answers": ["x"], "doc_ids": ["B"]}])
+    folder = write_set(
+        tmp_path / "set",
+        [{"id": "A", "text": "x"}, {"id": "B", "text": "y"}],
+        [{"id": "1", "question": "q", "answers": ["x"], "doc_ids": ["B"]}],
+    )
     dataset = load_dataset(folder)
 
     def hit(path: str, chunk_id: int) -> Hit:
@@ -76,5 +102,5 @@ def test_broken_sets_are_named(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="not a folder"):
         load_dataset(tmp_path / "missing")
     (tmp_path / "bad").mkdir()
-    with pytest.raises(DatasetError, match="corpus.jsonl is missing"):
+    with pytest.raises(DatasetError, match=r"corpus\.jsonl is missing"):
         load_dataset(tmp_path / "bad")

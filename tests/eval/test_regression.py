@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -25,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def scored(real_embedder, tmp_path_factory):  # noqa: ANN001, ANN201
+def scored(real_embedder, tmp_path_factory):
     dataset = load_dataset(REGRESSION)
     seeds = tmp_path_factory.mktemp("regression") / "seeds"
     seeds.mkdir()
@@ -34,27 +33,30 @@ def scored(real_embedder, tmp_path_factory):  # noqa: ANN001, ANN201
     IndexBuilder(real_embedder).build(seeds, index)
     shipped = Settings.model_fields["min_confidence"].default
     retriever = Retriever.open(index, embedder=real_embedder, max_citations=5, min_confidence=shipped)
-    scores = run(dataset, lambda q, m: retriever.answer_ranked(q, mode=m, max_citations=5),
-                 ["bm25", "dense", "hybrid"])
+    scores = run(dataset, lambda q, m: retriever.answer_ranked(q, mode=m, max_citations=5), ["bm25", "dense", "hybrid"])
     others = [json.loads(line) for line in (REGRESSION / "unanswerable.jsonl").read_text().splitlines()]
-    unanswerable = Dataset("unanswerable", REGRESSION, tuple(
-        Query(q["id"], q["question"], tuple(q["answers"]), frozenset()) for q in others), {})
+    unanswerable = Dataset(
+        "unanswerable",
+        REGRESSION,
+        tuple(Query(q["id"], q["question"], tuple(q["answers"]), frozenset()) for q in others),
+        {},
+    )
     declined = run(unanswerable, lambda q, m: retriever.answer_ranked(q, mode=m), ["hybrid"])["hybrid"]
     return {m: s.summary() for m, s in scores.items()}, declined.summary()["declined"]
 
 
-def test_hybrid_stays_above_its_floors(scored) -> None:  # noqa: ANN001
+def test_hybrid_stays_above_its_floors(scored) -> None:
     hybrid = scored[0]["hybrid"]
     low = {k: (hybrid[k], floor) for k, floor in FLOORS.items() if hybrid[k] < floor}
     assert not low, f"below the floor (measured, floor): {low}"
 
 
-def test_hybrid_is_not_worse_than_either_side_on_recall(scored) -> None:  # noqa: ANN001
+def test_hybrid_is_not_worse_than_either_side_on_recall(scored) -> None:
     modes = scored[0]
     assert modes["hybrid"]["R@5"] >= max(modes["bm25"]["R@5"], modes["dense"]["R@5"]) - 0.03
 
 
-def test_unanswerable_questions_are_declined_and_answerable_ones_are_not(scored) -> None:  # noqa: ANN001
+def test_unanswerable_questions_are_declined_and_answerable_ones_are_not(scored) -> None:
     modes, declined = scored
     assert declined >= 0.85, f"only {declined:.0%} of unanswerable questions declined"
     assert modes["hybrid"]["declined"] <= 0.05, f"{modes['hybrid']['declined']:.0%} of answerable questions declined"

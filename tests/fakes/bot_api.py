@@ -28,8 +28,20 @@ from tests.fakes.telegram_html import TelegramHtmlError, visible_text
 BOT_ID = 4242
 BOT_USERNAME = "newsbot_test_bot"
 # Parameters that are strings in the Bot API; the rest carry JSON in form bodies.
-STRING_PARAMS = {"text", "parse_mode", "url", "secret_token", "callback_query_id", "inline_query_id",
-                 "action", "next_offset", "button", "certificate", "ip_address", "language_code"}
+STRING_PARAMS = {
+    "text",
+    "parse_mode",
+    "url",
+    "secret_token",
+    "callback_query_id",
+    "inline_query_id",
+    "action",
+    "next_offset",
+    "button",
+    "certificate",
+    "ip_address",
+    "language_code",
+}
 
 
 @dataclass
@@ -179,9 +191,16 @@ class FakeBotApi:
             await asyncio.sleep(self.faults.delay())  # type: ignore[union-attr]
         elif fault == "too_many":
             retry_after = self.faults.retry_after  # type: ignore[union-attr]
-            return await self._record(call, 429, {
-                "ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
-                "parameters": {"retry_after": retry_after}})
+            return await self._record(
+                call,
+                429,
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {retry_after}",
+                    "parameters": {"retry_after": retry_after},
+                },
+            )
         elif fault == "server_error":
             return await self._record(call, 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
         elif fault == "drop_before":
@@ -194,10 +213,16 @@ class FakeBotApi:
             if flood.times > 0 or call.at < flood.blocked_until:
                 flood.times = max(0, flood.times - 1)
                 flood.blocked_until = max(flood.blocked_until, call.at + flood.retry_after)
-                return await self._record(call, 429, {
-                    "ok": False, "error_code": 429,
-                    "description": f"Too Many Requests: retry after {flood.retry_after}",
-                    "parameters": {"retry_after": flood.retry_after}})
+                return await self._record(
+                    call,
+                    429,
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {flood.retry_after}",
+                        "parameters": {"retry_after": flood.retry_after},
+                    },
+                )
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return await self._record(call, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
@@ -232,8 +257,11 @@ class FakeBotApi:
         return {"id": self.bot_id, "is_bot": True, "first_name": "Newsbot", "username": self.username}
 
     async def _m_getMe(self, p: dict[str, Any]) -> dict[str, Any]:
-        return self.bot_user() | {"can_join_groups": True, "can_read_all_group_messages": False,
-                                  "supports_inline_queries": True}
+        return self.bot_user() | {
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": True,
+        }
 
     async def _m_deleteWebhook(self, p: dict[str, Any]) -> bool:
         self.webhook = None
@@ -265,11 +293,16 @@ class FakeBotApi:
     async def _m_sendMessage(self, p: dict[str, Any]) -> dict[str, Any]:
         text = _checked_text(p)
         chat_id = int(p["chat_id"])
-        message = {"message_id": next(self._message_ids), "date": int(time.time()),
-                   "chat": self.chats.get(chat_id, {"id": chat_id, "type": "private"}),
-                   "from": self.bot_user(), "text": text}
-        reply = p.get("reply_parameters") or ({"message_id": p["reply_to_message_id"]}
-                                              if "reply_to_message_id" in p else None)
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self.chats.get(chat_id, {"id": chat_id, "type": "private"}),
+            "from": self.bot_user(),
+            "text": text,
+        }
+        reply = p.get("reply_parameters") or (
+            {"message_id": p["reply_to_message_id"]} if "reply_to_message_id" in p else None
+        )
         if reply:
             original = self.messages.get((chat_id, int(reply["message_id"])))
             if original is not None:
@@ -318,16 +351,27 @@ class FakeBotApi:
             self._changed.notify_all()
         return update
 
-    async def message(self, text: str | None = None, *, chat_id: int = 100, user_id: int = 100,
-                      chat_type: str = "private", reply_to: dict[str, Any] | None = None,
-                      extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def message(
+        self,
+        text: str | None = None,
+        *,
+        chat_id: int = 100,
+        user_id: int = 100,
+        chat_type: str = "private",
+        reply_to: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """A user's message, with bot_command and mention entities as Telegram would mark them."""
         chat = {"id": chat_id, "type": chat_type}
         if chat_type != "private":
             chat["title"] = f"Group {chat_id}"
         self.chats[chat_id] = chat
-        message: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),
-                                   "chat": chat, "from": self.user(user_id)}
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.user(user_id),
+        }
         if text is not None:
             message["text"] = text
             entities = _entities(text)
@@ -342,14 +386,30 @@ class FakeBotApi:
 
     async def press(self, message: dict[str, Any], data: str, user_id: int = 100) -> dict[str, Any]:
         """A press on an inline button under one of the bot's messages."""
-        return await self.push({"callback_query": {
-            "id": f"cb{next(self._update_ids)}", "from": self.user(user_id), "chat_instance": "ci",
-            "message": message, "data": data}})
+        return await self.push(
+            {
+                "callback_query": {
+                    "id": f"cb{next(self._update_ids)}",
+                    "from": self.user(user_id),
+                    "chat_instance": "ci",
+                    "message": message,
+                    "data": data,
+                }
+            }
+        )
 
     async def inline(self, query: str, user_id: int = 100) -> dict[str, Any]:
-        return await self.push({"inline_query": {
-            "id": f"iq{next(self._update_ids)}", "from": self.user(user_id), "query": query, "offset": "",
-            "chat_type": "sender"}})
+        return await self.push(
+            {
+                "inline_query": {
+                    "id": f"iq{next(self._update_ids)}",
+                    "from": self.user(user_id),
+                    "query": query,
+                    "offset": "",
+                    "chat_type": "sender",
+                }
+            }
+        )
 
     def inject(self, faults: Faults) -> Faults:
         """Starts injecting ``faults``; ``faults.injected`` counts what was injected."""
@@ -361,11 +421,23 @@ class FakeBotApi:
         return self.floods[method]
 
     def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[Call]:
-        return [c for c in self.calls if c.method == method and c.status == 200
-                and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)]
+        return [
+            c
+            for c in self.calls
+            if c.method == method
+            and c.status == 200
+            and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)
+        ]
 
-    async def wait_for(self, method: str, match: Callable[[Call], bool] = lambda c: True, *,
-                       count: int = 1, after: int = 0, timeout: float = 20.0) -> list[Call]:
+    async def wait_for(
+        self,
+        method: str,
+        match: Callable[[Call], bool] = lambda c: True,
+        *,
+        count: int = 1,
+        after: int = 0,
+        timeout: float = 20.0,
+    ) -> list[Call]:
         """Waits until ``count`` successful ``method`` calls matching ``match`` arrived (from index ``after``)."""
 
         def found() -> list[Call]:

@@ -34,7 +34,7 @@ def phase(name: str) -> None:
 
 
 class PhasedEmbedder(FakeEmbedder):
-    def embed_batch(self, texts, *, batch_size=None, show_progress_bar=False):  # noqa: ANN001, ANN201
+    def embed_batch(self, texts, *, batch_size=None, show_progress_bar=False):
         phase("embedding")
         return super().embed_batch(texts, batch_size=batch_size, show_progress_bar=show_progress_bar)
 
@@ -42,30 +42,31 @@ class PhasedEmbedder(FakeEmbedder):
 def slow_down(read_delay: float, pause: float) -> None:
     load = readers.FolderReader._load
 
-    def slow_load(self, path, root):  # noqa: ANN001, ANN202
+    def slow_load(self, path, root):
         phase("reading")
         time.sleep(read_delay)
         return load(self, path, root)
 
     commit = folder.IndexWriter.commit
 
-    def slow_commit(self):  # noqa: ANN001, ANN202
+    def slow_commit(self):
         phase("writing")
         time.sleep(pause)
         return commit(self)
 
     fsync = folder._fsync
 
-    def slow_fsync(path):  # noqa: ANN001, ANN202
+    def slow_fsync(path):
         time.sleep(pause / 20)
         fsync(path)
 
-    def swap(real):  # noqa: ANN001, ANN202
-        def moved(src, dst):  # noqa: ANN001, ANN202
+    def swap(real):
+        def moved(src, dst):
             phase("swap")
             time.sleep(pause)
             real(src, dst)
             time.sleep(pause)
+
         return moved
 
     readers.FolderReader._load = slow_load

@@ -20,8 +20,9 @@ class FakeEmbedder:
     Texts that share words are close, so retrieval tests behave like the real thing, only cruder.
     """
 
-    def __init__(self, name: str = "fake-hash-64", dimension: int = 64, max_tokens: int = 254,
-                 delay: float = 0.0) -> None:
+    def __init__(
+        self, name: str = "fake-hash-64", dimension: int = 64, max_tokens: int = 254, delay: float = 0.0
+    ) -> None:
         self.name = name
         self.dimension = dimension
         self.max_tokens = max_tokens
@@ -32,8 +33,9 @@ class FakeEmbedder:
     def count_tokens(self, text: str) -> int:
         return len(_TOKEN.findall(text))
 
-    def embed_batch(self, texts: Sequence[str], *, batch_size: int | None = None,
-                    show_progress_bar: bool = False) -> np.ndarray:
+    def embed_batch(
+        self, texts: Sequence[str], *, batch_size: int | None = None, show_progress_bar: bool = False
+    ) -> np.ndarray:
         self.calls += 1
         self.texts_embedded += len(texts)
         return self._vectors(texts)
@@ -54,14 +56,20 @@ class FakeEmbedder:
                 out[row, 0] = 1.0
         return out
 
-    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *,
-                    batch_size: int | None = None, show_progress_bar: bool = False) -> SpanVectors:
+    def embed_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int | None = None,
+        show_progress_bar: bool = False,
+    ) -> SpanVectors:
         """The span texts embedded on their own (a bag of words has no context to pool); only the
         whole texts count as embedded, as with a real model's single pass."""
         vectors = self.embed_batch(texts, batch_size=batch_size)
         parts = self._vectors([text[s:e] for text, sps in zip(texts, spans, strict=True) for s, e in sps])
         out, row = [], 0
         for sps in spans:
-            out.append(parts[row: row + len(sps)])
+            out.append(parts[row : row + len(sps)])
             row += len(sps)
         return SpanVectors(vectors, out)

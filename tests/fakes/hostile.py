@@ -71,11 +71,22 @@ def make_hostile_corpus(base: Path) -> HostileCorpus:
 
     good("plain.txt", _article("Plain article", "goodplainword"), "goodplainword")
     good("deep/nested/more.md", "# Nested article\n\n" + _article("x", "nestedmarkdownword"), "nestedmarkdownword")
-    good("utf16.txt", codecs.BOM_UTF16_LE + _article("Zürich café news", "utfsixteenword").encode("utf-16-le"),
-         "utfsixteenword")
+    good(
+        "utf16.txt",
+        codecs.BOM_UTF16_LE + _article("Zürich café news", "utfsixteenword").encode("utf-16-le"),
+        "utfsixteenword",
+    )
     good("page.html", _HTML, "harbourwall")
-    c.never_in_text = ("scriptsecretvalue", "stylesecretrule", "bodyhandlerpayload", "clickhandlerpayload",
-                       "hoverhandlerpayload", "imgerrorpayload", "inlinescriptpayload", "document.cookie")
+    c.never_in_text = (
+        "scriptsecretvalue",
+        "stylesecretrule",
+        "bodyhandlerpayload",
+        "clickhandlerpayload",
+        "hoverhandlerpayload",
+        "imgerrorpayload",
+        "inlinescriptpayload",
+        "document.cookie",
+    )
     lines = [
         json.dumps({"text": "First line article\n\nAbout jsonlinegoodone things.", "title": "JSONL one"}),
         '{"text": "broken line, no closing brace"',
@@ -88,9 +99,15 @@ def make_hostile_corpus(base: Path) -> HostileCorpus:
     (seeds / "mixed.jsonl").write_text("\n".join(lines) + "\n")
     c.good["mixed.jsonl#L1"] = "jsonlinegoodone"
     c.good["mixed.jsonl#L7"] = "jsonlinegoodthree"
-    c.bad.update({"mixed.jsonl#L2": "invalid JSON", "mixed.jsonl#L3": "JSON object",
-                  "mixed.jsonl#L4": "no 'text'", "mixed.jsonl#L5": "not valid Unicode",
-                  "mixed.jsonl#L6": "not an ISO date"})
+    c.bad.update(
+        {
+            "mixed.jsonl#L2": "invalid JSON",
+            "mixed.jsonl#L3": "JSON object",
+            "mixed.jsonl#L4": "no 'text'",
+            "mixed.jsonl#L5": "not valid Unicode",
+            "mixed.jsonl#L6": "not an ISO date",
+        }
+    )
     sidecar = [
         "{not json",
         json.dumps({"file": "plain.txt", "source": "Hostile Gazette", "date": "2022-02-01"}),
@@ -98,8 +115,13 @@ def make_hostile_corpus(base: Path) -> HostileCorpus:
         json.dumps({"file": "/etc/hostname", "title": "absolute"}),
     ]
     (seeds / "meta.jsonl").write_text("\n".join(sidecar) + "\n")
-    c.bad.update({"meta.jsonl#L1": "invalid JSON", "meta.jsonl#L3": "outside the seeds folder",
-                  "meta.jsonl#L4": "outside the seeds folder"})
+    c.bad.update(
+        {
+            "meta.jsonl#L1": "invalid JSON",
+            "meta.jsonl#L3": "outside the seeds folder",
+            "meta.jsonl#L4": "outside the seeds folder",
+        }
+    )
 
     bad("binary.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "binary file")
     bad("empty.txt", b"", "empty file")

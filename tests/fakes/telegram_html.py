@@ -7,9 +7,22 @@ from html.parser import HTMLParser
 
 # https://core.telegram.org/bots/api#html-style
 ALLOWED = {
-    "b": set(), "strong": set(), "i": set(), "em": set(), "u": set(), "ins": set(), "s": set(),
-    "strike": set(), "del": set(), "tg-spoiler": set(), "span": {"class"}, "a": {"href"},
-    "tg-emoji": {"emoji-id"}, "code": {"class"}, "pre": set(), "blockquote": {"expandable"},
+    "b": set(),
+    "strong": set(),
+    "i": set(),
+    "em": set(),
+    "u": set(),
+    "ins": set(),
+    "s": set(),
+    "strike": set(),
+    "del": set(),
+    "tg-spoiler": set(),
+    "span": {"class"},
+    "a": {"href"},
+    "tg-emoji": {"emoji-id"},
+    "code": {"class"},
+    "pre": set(),
+    "blockquote": {"expandable"},
 }
 
 # Telegram knows only these named entities; "<" must start a tag.

@@ -9,7 +9,7 @@ import pytest
 
 from newsbot.index.builder import IndexBuilder, NothingToIndex
 from newsbot.index.folder import IndexReader
-from newsbot.index.manifest import IndexCorrupt, IndexMismatch, IndexNotFound, MANIFEST
+from newsbot.index.manifest import MANIFEST, IndexCorrupt, IndexMismatch, IndexNotFound
 from newsbot.retrieval.retriever import Retriever
 from tests.conftest import write_article
 from tests.fakes.embedder import FakeEmbedder

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from newsbot.index.chunking import Chunker, sentence_spans
@@ -20,7 +22,7 @@ def test_offsets_match_text_and_every_sentence_is_covered():
     chunks = Chunker(COUNT, max_tokens=24, overlap=1).split(article)
     assert len(chunks) > 3
     for c in chunks:
-        assert article.text[c.start:c.end] == c.text
+        assert article.text[c.start : c.end] == c.text
         assert COUNT(c.text) <= 24
     covered = set()
     for c in chunks:
@@ -32,7 +34,7 @@ def test_offsets_match_text_and_every_sentence_is_covered():
 def test_neighbouring_chunks_overlap_by_a_sentence():
     article = make([" ".join(f"Fact number {i} stands alone." for i in range(12))])
     chunks = Chunker(COUNT, max_tokens=20, overlap=1).split(article)
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in itertools.pairwise(chunks):
         assert b.start < a.end
 
 

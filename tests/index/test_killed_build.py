@@ -26,8 +26,13 @@ print("done", flush=True)
 
 
 def run_build(seeds: Path, index: Path, delay: float) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", BUILD, str(seeds), str(index), str(delay)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", BUILD, str(seeds), str(index), str(delay)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_sigkill_during_a_rebuild_keeps_the_previous_index(tmp_path):

@@ -14,19 +14,27 @@ from newsbot.index.minhash import SLOTS, signature, similarity
 from tests.conftest import ROOT, write_article
 from tests.fakes.embedder import FakeEmbedder
 
-BASE = ("French President Emmanuel Macron is set to travel to Moscow on Monday to meet Vladimir Putin, "
-        "and after the visit he will travel to Kyiv on Tuesday for talks with Volodymyr Zelenskyy.")
+BASE = (
+    "French President Emmanuel Macron is set to travel to Moscow on Monday to meet Vladimir Putin, "
+    "and after the visit he will travel to Kyiv on Tuesday for talks with Volodymyr Zelenskyy."
+)
 
 
 def jaccard(a: str, b: str) -> float:
-    x, y = set(a.lower().replace(",", " ").replace(".", " ").split()), set(b.lower().replace(",", " ").replace(".", " ").split())
+    x, y = (
+        set(a.lower().replace(",", " ").replace(".", " ").split()),
+        set(b.lower().replace(",", " ").replace(".", " ").split()),
+    )
     return len(x & y) / len(x | y)
 
 
 def test_agreement_estimates_jaccard_similarity() -> None:
-    texts = [BASE, BASE.replace("Volodymyr Zelenskyy", "Zelenskyy"),
-             BASE.replace("on Monday to meet Vladimir Putin", "next week"),
-             "Gas prices in Europe rose by 30 percent in January as supplies from Russia fell."]
+    texts = [
+        BASE,
+        BASE.replace("Volodymyr Zelenskyy", "Zelenskyy"),
+        BASE.replace("on Monday to meet Vladimir Putin", "next week"),
+        "Gas prices in Europe rose by 30 percent in January as supplies from Russia fell.",
+    ]
     same = similarity(np.stack([signature(t) for t in texts]))
     for i in range(1, len(texts)):
         assert abs(same[0, i] - jaccard(texts[0], texts[i])) < 0.2

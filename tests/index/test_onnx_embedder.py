@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from newsbot.index.onnx_embedder import (EXPORT_DIR, META_FILE, ONNX_FILE, WEIGHTS_FILE, OnnxEmbedder, export_beside_index,
-                                 query_embedder)
+from newsbot.index.onnx_embedder import (
+    EXPORT_DIR,
+    META_FILE,
+    ONNX_FILE,
+    WEIGHTS_FILE,
+    OnnxEmbedder,
+    export_beside_index,
+    query_embedder,
+)
 from tests.fakes.embedder import FakeEmbedder
 
 TEXTS = [
@@ -23,14 +29,14 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def exported(real_embedder, tmp_path_factory) -> Path:  # noqa: ANN001
+def exported(real_embedder, tmp_path_factory) -> Path:
     index_dir = tmp_path_factory.mktemp("index")
     assert export_beside_index(real_embedder, index_dir) is None
     return index_dir
 
 
 @pytest.mark.integration
-def test_onnx_and_sentence_transformers_agree(real_embedder, exported: Path) -> None:  # noqa: ANN001
+def test_onnx_and_sentence_transformers_agree(real_embedder, exported: Path) -> None:
     onnx = query_embedder(exported, real_embedder.name)
     assert isinstance(onnx, OnnxEmbedder)
     expected = real_embedder.embed_batch(TEXTS)
@@ -56,7 +62,7 @@ def test_weights_sit_beside_the_graph_for_onnxruntime_to_map(exported: Path) -> 
 
 
 @pytest.mark.integration
-def test_export_for_another_model_is_not_used(real_embedder, exported: Path) -> None:  # noqa: ANN001
+def test_export_for_another_model_is_not_used(real_embedder, exported: Path) -> None:
     meta = json.loads((exported / EXPORT_DIR / META_FILE).read_text())
     other = exported.parent / "other"
     (other / EXPORT_DIR).mkdir(parents=True)

@@ -25,8 +25,10 @@ def test_seed_article_gets_title_paragraphs_and_sidecar_metadata():
 
 
 def test_markdown_front_matter_overrides_inferred_title(tmp_path):
-    (tmp_path / "a.md").write_text("---\ntitle: Real title\ndate: 2022-03-01\nsource: Wire\n"
-                                   "url: https://example.org/a\n---\n# Heading\n\nBody one.\n\nBody two.\n")
+    (tmp_path / "a.md").write_text(
+        "---\ntitle: Real title\ndate: 2022-03-01\nsource: Wire\n"
+        "url: https://example.org/a\n---\n# Heading\n\nBody one.\n\nBody two.\n"
+    )
     [a] = read(tmp_path).articles
     assert (a.title, a.date, a.source, a.url) == ("Real title", date(2022, 3, 1), "Wire", "https://example.org/a")
     assert a.text.split("\n\n") == ["# Heading", "Body one.", "Body two."]
@@ -39,20 +41,26 @@ def test_hard_wrapped_paragraphs_are_joined(tmp_path):
 
 
 def test_html_main_text_title_and_date_come_from_trafilatura(tmp_path):
-    body = "".join(f"<p>Paragraph {i} tells of the harbour bridge opening to traffic in the city.</p>"
-                   for i in range(6))
+    body = "".join(
+        f"<p>Paragraph {i} tells of the harbour bridge opening to traffic in the city.</p>" for i in range(6)
+    )
     (tmp_path / "page.html").write_text(
         "<html><head><title>Bridge opens</title><meta property='article:published_time' "
         "content='2021-05-04'><script>var secret='do-not-index';</script></head><body>"
-        f"<nav>Home | About</nav><article><h1>Bridge opens</h1>{body}</article></body></html>")
+        f"<nav>Home | About</nav><article><h1>Bridge opens</h1>{body}</article></body></html>"
+    )
     [a] = read(tmp_path).articles
     assert a.title == "Bridge opens" and a.date == date(2021, 5, 4)
     assert "harbour bridge" in a.text and "do-not-index" not in a.text
 
 
 def test_jsonl_articles_and_broken_lines_are_reported_per_line(tmp_path):
-    lines = [json.dumps({"text": "First body.", "title": "One", "date": "2020-01-02"}), "{not json",
-             json.dumps({"title": "no text"}), json.dumps({"text": "Second body."})]
+    lines = [
+        json.dumps({"text": "First body.", "title": "One", "date": "2020-01-02"}),
+        "{not json",
+        json.dumps({"title": "no text"}),
+        json.dumps({"text": "Second body."}),
+    ]
     (tmp_path / "feed.jsonl").write_text("\n".join(lines) + "\n")
     report = read(tmp_path)
     assert [a.path for a in report.articles] == ["feed.jsonl#L1", "feed.jsonl#L4"]
@@ -63,8 +71,11 @@ def test_jsonl_articles_and_broken_lines_are_reported_per_line(tmp_path):
 def test_sidecar_supplies_metadata_relative_to_its_folder_and_cannot_escape(tmp_path):
     write_article(tmp_path / "sub", "x.txt", "Title X", "Body of x.")
     (tmp_path / "sub" / "meta.jsonl").write_text(
-        json.dumps({"file": "x.txt", "date": "2022-02-14", "source": "Wire", "url": "u"}) + "\n"
-        + json.dumps({"file": "../../outside.txt", "title": "evil"}) + "\n")
+        json.dumps({"file": "x.txt", "date": "2022-02-14", "source": "Wire", "url": "u"})
+        + "\n"
+        + json.dumps({"file": "../../outside.txt", "title": "evil"})
+        + "\n"
+    )
     report = read(tmp_path)
     [a] = report.articles
     assert (a.path, a.date, a.source) == ("sub/x.txt", date(2022, 2, 14), "Wire")

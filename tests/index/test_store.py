@@ -84,7 +84,7 @@ def test_dimension_mismatch_is_reported(tmp_path: Path) -> None:
         FaissStore.load(tmp_path, 16)
 
 
-def test_builds_follow_the_store_settings(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+def test_builds_follow_the_store_settings(tmp_path: Path, fake_embedder) -> None:
     from newsbot.config.settings import load_settings
     from newsbot.index.builder import IndexBuilder
     from newsbot.index.folder import IndexReader
@@ -92,7 +92,9 @@ def test_builds_follow_the_store_settings(tmp_path: Path, fake_embedder) -> None
 
     seeds = tmp_path / "seeds"
     for i in range(3):
-        write_article(seeds, f"a{i}.txt", f"Title {i}", *(f"Paragraph {j} of article {i} about topic {j}." for j in range(8)))
+        write_article(
+            seeds, f"a{i}.txt", f"Title {i}", *(f"Paragraph {j} of article {i} about topic {j}." for j in range(8))
+        )
     settings = load_settings(flat_index_max=1, ann_index="ivf-sq8")
     IndexBuilder.from_settings(settings, fake_embedder).build(seeds, tmp_path / "index")
     reader = IndexReader.open(tmp_path / "index")

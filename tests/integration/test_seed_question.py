@@ -26,10 +26,21 @@ def test_library_answers_the_seed_question_with_the_dated_excerpt(real_embedder,
 
 def test_newsbot_ask_json_in_a_fresh_folder(seeds_copy, tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "newsbot", "ask", "--json", SEED_QUESTION,
-           "--seeds", str(seeds_copy), "--index", str(tmp_path / "index")]
-    done = subprocess.run(cmd, cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)}, capture_output=True,
-                          text=True, timeout=300)
+    cmd = [
+        sys.executable,
+        "-m",
+        "newsbot",
+        "ask",
+        "--json",
+        SEED_QUESTION,
+        "--seeds",
+        str(seeds_copy),
+        "--index",
+        str(tmp_path / "index"),
+    ]
+    done = subprocess.run(
+        cmd, cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     [line] = done.stdout.splitlines()
     result = json.loads(line)

@@ -83,7 +83,11 @@ class Child:
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.fakes.build_child", str(seeds), str(index_dir), *args],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
@@ -142,7 +146,7 @@ class Child:
         return phases[-1] if phases else "startup"
 
 
-def run_cli(monkeypatch, *args: str, embedder: FakeEmbedder | None = None):  # noqa: ANN001, ANN201
+def run_cli(monkeypatch, *args: str, embedder: FakeEmbedder | None = None):
     """``newsbot ARGS`` in this process with the fake model; returns click's Result."""
     from typer.testing import CliRunner
 

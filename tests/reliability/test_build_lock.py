@@ -12,7 +12,13 @@ from newsbot.index.folder import BUILD_PREFIX, LOCK, IndexWriter
 from newsbot.index.manifest import IndexLocked
 from tests.fakes.embedder import FakeEmbedder
 from tests.reliability.helpers import (
-    CHUNK_TOKENS, Child, check_index, expected_hashes, make_corpus, news_files, run_cli,
+    CHUNK_TOKENS,
+    Child,
+    check_index,
+    expected_hashes,
+    make_corpus,
+    news_files,
+    run_cli,
 )
 
 

@@ -70,10 +70,21 @@ def newer_format(index_dir: Path) -> None:
     path.write_text(json.dumps(manifest))
 
 
-DAMAGE: dict[str, Callable[[Path], None]] = {f.__name__: f for f in (
-    truncate_vectors, damage_manifest, delete_manifest, delete_chunks, point_at_missing_generation,
-    point_at_garbage, delete_generation, newer_format, garble_vectors_same_size, garble_chunks_same_size,
-)}
+DAMAGE: dict[str, Callable[[Path], None]] = {
+    f.__name__: f
+    for f in (
+        truncate_vectors,
+        damage_manifest,
+        delete_manifest,
+        delete_chunks,
+        point_at_missing_generation,
+        point_at_garbage,
+        delete_generation,
+        newer_format,
+        garble_vectors_same_size,
+        garble_chunks_same_size,
+    )
+}
 # Same-size damage is only seen by a checksum, which a verifying open reads.
 NEEDS_VERIFY = {"garble_vectors_same_size", "garble_chunks_same_size"}
 
@@ -85,7 +96,7 @@ def built(seeds_copy: Path, tmp_path: Path) -> tuple[Path, Path]:
     return seeds_copy, index_dir
 
 
-def _one_error_line(result) -> str:  # noqa: ANN001 - click's Result
+def _one_error_line(result) -> str:
     assert result.exit_code not in (0, None), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -104,8 +115,9 @@ def test_damaged_index_gives_a_clear_error_and_rebuilds(built, damage, monkeypat
     assert str(index_dir) in str(caught.value) or "index format" in str(caught.value)
 
     if not verify:
-        line = _one_error_line(run_cli(monkeypatch, "ask", KNOWN_QUESTION, "--index", str(index_dir),
-                                       "--seeds", str(seeds)))
+        line = _one_error_line(
+            run_cli(monkeypatch, "ask", KNOWN_QUESTION, "--index", str(index_dir), "--seeds", str(seeds))
+        )
         assert "newsbot index" in line
 
     rebuilt = run_cli(monkeypatch, "index", "--full", "--seeds", str(seeds), "--index", str(index_dir))
@@ -121,9 +133,9 @@ def test_index_from_another_model_is_refused(built, monkeypatch) -> None:
     other = FakeEmbedder(name="another-model")
     with pytest.raises(IndexProblem, match=r"built with model 'fake-hash-64'.*newsbot index --full"):
         Retriever.open(index_dir, embedder=other)
-    line = _one_error_line(run_cli(monkeypatch, "ask", KNOWN_QUESTION, "--index", str(index_dir),
-                                   embedder=other))
+    line = _one_error_line(run_cli(monkeypatch, "ask", KNOWN_QUESTION, "--index", str(index_dir), embedder=other))
     assert "another-model" in line and "newsbot index --full" in line
-    assert run_cli(monkeypatch, "index", "--seeds", str(seeds), "--index", str(index_dir),
-                   embedder=other).exit_code == 0  # a model change rebuilds everything
+    assert (
+        run_cli(monkeypatch, "index", "--seeds", str(seeds), "--index", str(index_dir), embedder=other).exit_code == 0
+    )  # a model change rebuilds everything
     Retriever.open(index_dir, embedder=other).close()

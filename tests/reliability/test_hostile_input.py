@@ -25,7 +25,12 @@ _watching: list[list[str]] = []
 
 
 def _audit(event: str, args: tuple) -> None:
-    if _watching and event in ("open", "os.listdir", "os.scandir") and args and isinstance(args[0], (str, bytes, os.PathLike)):
+    if (
+        _watching
+        and event in ("open", "os.listdir", "os.scandir")
+        and args
+        and isinstance(args[0], (str, bytes, os.PathLike))
+    ):
         _watching[-1].append(os.fsdecode(args[0]))
 
 
@@ -82,8 +87,10 @@ def test_hostile_corpus_indexes_the_good_and_names_the_bad(hostile: HostileCorpu
         assert payload not in everything, payload
     outside = str(hostile.outside.resolve())
     assert paths and not [p for p in paths if os.path.realpath(p).startswith(outside)]
-    print(f"\nhostile corpus: {len(hostile.good)} good articles indexed, "
-          f"{len(hostile.bad)} bad files or lines named as failed, {len(hostile.skipped)} named as skipped")
+    print(
+        f"\nhostile corpus: {len(hostile.good)} good articles indexed, "
+        f"{len(hostile.bad)} bad files or lines named as failed, {len(hostile.skipped)} named as skipped"
+    )
 
 
 @pytest.fixture
@@ -141,7 +148,11 @@ def test_unreadable_file_is_named(tmp_path: Path) -> None:
     try:
         done = subprocess.run(
             [*prefix, sys.executable, "-m", "tests.fakes.build_child", str(seeds), str(tmp_path / "index")],
-            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=120,
+            cwd=ROOT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     finally:
         locked.chmod(0o644)
@@ -181,6 +192,8 @@ def test_ten_thousand_tiny_files(tmp_path: Path) -> None:
     reader.close()
     started = time.perf_counter()
     again = IndexBuilder(FakeEmbedder()).build(seeds, tmp_path / "index")
-    print(f"\n10,000 tiny files: full build {seconds:.1f} s, unchanged rebuild "
-          f"{time.perf_counter() - started:.1f} s (FakeEmbedder, 2 cores)")
+    print(
+        f"\n10,000 tiny files: full build {seconds:.1f} s, unchanged rebuild "
+        f"{time.perf_counter() - started:.1f} s (FakeEmbedder, 2 cores)"
+    )
     assert (again.unchanged, again.chunks_embedded) == (10_000, 0)

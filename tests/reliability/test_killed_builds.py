@@ -13,7 +13,12 @@ from newsbot.index.builder import IndexBuilder
 from newsbot.index.folder import BUILD_PREFIX, CURRENT, LOCK, IndexReader
 from tests.fakes.embedder import FakeEmbedder
 from tests.reliability.helpers import (
-    CHUNK_TOKENS, Child, check_index, expected_hashes, make_corpus, news_files,
+    CHUNK_TOKENS,
+    Child,
+    check_index,
+    expected_hashes,
+    make_corpus,
+    news_files,
 )
 
 KILLS = 20
@@ -36,8 +41,7 @@ def _mutate(seeds: Path, pool: list[Path], rng: random.Random, round_no: int) ->
 
 def _child_args(full: bool, phase: str) -> list[str]:
     # Incremental builds embed few chunks, so each is slowed more to keep the window open.
-    args = ["--read-delay", "0.01", "--pause", "0.15",
-            "--embed-delay", "0.001" if full else "0.02"]
+    args = ["--read-delay", "0.01", "--pause", "0.15", "--embed-delay", "0.001" if full else "0.02"]
     return args + (["--full"] if full else [])
 
 
@@ -70,8 +74,9 @@ def test_twenty_killed_builds_leave_a_working_index(tmp_path: Path) -> None:
             assert child.wait_for(f"phase {target}"), f"round {round_no}: child ended before {target}: {child.seen}"
         time.sleep(delay)
         killed = child.kill()
-        assert not any(line.startswith("locked") for line in child.seen), \
+        assert not any(line.startswith("locked") for line in child.seen), (
             f"round {round_no}: a stale lock from the last killed build blocked this one"
+        )
         landed[child.last_phase if killed else "finished"] += 1
 
         live, _ = check_index(index_dir)
@@ -79,8 +84,10 @@ def test_twenty_killed_builds_leave_a_working_index(tmp_path: Path) -> None:
         outcomes["new" if live == after else "old"] += 1
         assert (index_dir / LOCK).exists() or not killed
 
-    print(f"\n{KILLS} builds ({KILLS // 2} full, {KILLS // 2} incremental) killed; kill landed in: "
-          f"{dict(landed)}; live index afterwards: {dict(outcomes)}")
+    print(
+        f"\n{KILLS} builds ({KILLS // 2} full, {KILLS // 2} incremental) killed; kill landed in: "
+        f"{dict(landed)}; live index afterwards: {dict(outcomes)}"
+    )
     assert sum(landed.values()) == KILLS
     assert landed["finished"] <= 2, f"too few kills landed mid-build: {dict(landed)}"
     assert all(landed[p] >= 2 for p in PHASES), f"kills did not spread over the phases: {dict(landed)}"

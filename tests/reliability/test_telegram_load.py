@@ -35,14 +35,16 @@ CHATS = 100
 PER_CHAT = 10
 RESTART_AFTER_ROUND = 5  # the bot restarts once each chat has asked this many questions
 # Questions with the word that must be in their answer (the FakeEmbedder ranks by shared words).
-QUESTIONS = [("when does Scholz visit Kyiv?", "February 14"),
-             ("where is heavy rain expected this weekend?", "north"),
-             ("did the central bank hold interest rates?", "held")]
+QUESTIONS = [
+    ("when does Scholz visit Kyiv?", "February 14"),
+    ("where is heavy rain expected this weekend?", "north"),
+    ("did the central bank hold interest rates?", "held"),
+]
 # getUpdates is called far less often than sendMessage, so it gets higher odds to see every kind.
-FAULTS = {"sendMessage": {"too_many": 0.01, "server_error": 0.03, "drop_before": 0.02, "drop_after": 0.01,
-                          "slow": 0.05},
-          "getUpdates": {"too_many": 0.03, "server_error": 0.08, "drop_before": 0.08, "drop_after": 0.08,
-                         "slow": 0.1}}
+FAULTS = {
+    "sendMessage": {"too_many": 0.01, "server_error": 0.03, "drop_before": 0.02, "drop_after": 0.01, "slow": 0.05},
+    "getUpdates": {"too_many": 0.03, "server_error": 0.08, "drop_before": 0.08, "drop_after": 0.08, "slow": 0.1},
+}
 
 
 @dataclass
@@ -66,8 +68,10 @@ class Tally:
 
     def line(self) -> str:
         faults = ", ".join(f"{k} {n}" for k, n in sorted(self.faults.items()))
-        return (f"questions sent {self.sent}, answered {self.answered}, lost {self.lost}, duplicated "
-                f"{self.duplicated}; restarts {self.restarts}; faults injected: {faults}")
+        return (
+            f"questions sent {self.sent}, answered {self.answered}, lost {self.lost}, duplicated "
+            f"{self.duplicated}; restarts {self.restarts}; faults injected: {faults}"
+        )
 
 
 async def start_bot(api: FakeBotApi, settings: Settings, factory: Callable[[Settings], Retriever]) -> Run:
@@ -95,10 +99,15 @@ async def stop_bot(app: Application) -> None:
 
 def load_settings_for(tmp_path: Path, api: FakeBotApi) -> Settings:
     seeds = write_corpus(tmp_path / "seeds", ARTICLES)
-    settings = load_settings(seeds_dir=seeds, index_dir=tmp_path / "index", admin_ids=[7], allowed_chat_ids=[],
-                             min_confidence=0.05, throttle_questions=50)
-    return settings.model_copy(update={"telegram_api_url": api.base_url,
-                                       "telegram_bot_token": SecretStr(api.token)})
+    settings = load_settings(
+        seeds_dir=seeds,
+        index_dir=tmp_path / "index",
+        admin_ids=[7],
+        allowed_chat_ids=[],
+        min_confidence=0.05,
+        throttle_questions=50,
+    )
+    return settings.model_copy(update={"telegram_api_url": api.base_url, "telegram_bot_token": SecretStr(api.token)})
 
 
 def answers_by_question(api: FakeBotApi, questions: dict[tuple[int, int], str]) -> dict[tuple[int, int], list[Call]]:
@@ -116,7 +125,8 @@ def answers_by_question(api: FakeBotApi, questions: dict[tuple[int, int], str]) 
 
 @pytest.mark.slow
 def test_a_thousand_questions_through_faults_and_a_restart_each_get_one_answer(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async def scenario() -> Tally:
         async with FakeBotApi() as api:
             settings = load_settings_for(tmp_path, api)
@@ -148,8 +158,9 @@ def test_a_thousand_questions_through_faults_and_a_restart_each_get_one_answer(
             second = await start_bot(api, settings, factory)
             await asyncio.wait_for(asking, 120)
             with contextlib.suppress(TimeoutError):  # the count below says what is missing
-                await api.wait_for("sendMessage", lambda c: bool(c.params.get("reply_parameters")),
-                                   count=len(expected), timeout=180)
+                await api.wait_for(
+                    "sendMessage", lambda c: bool(c.params.get("reply_parameters")), count=len(expected), timeout=180
+                )
             await api.settle(1.0)
             await stop_bot(second.app)
 
@@ -172,8 +183,14 @@ def test_a_thousand_questions_through_faults_and_a_restart_each_get_one_answer(
                 assert len(clean) == 1, f"question {key}: {[(c.status, c.fault) for c in calls]}"
                 duplicated += len(calls) - 1
             assert duplicated <= faults.injected["sendMessage/drop_after"]
-            return Tally(sent=len(expected), answered=len(answers), lost=len(lost), duplicated=duplicated,
-                         faults=faults.injected, restarts=1)
+            return Tally(
+                sent=len(expected),
+                answered=len(answers),
+                lost=len(lost),
+                duplicated=duplicated,
+                faults=faults.injected,
+                restarts=1,
+            )
 
     with caplog.at_level(logging.INFO):
         tally = run(scenario())

@@ -57,8 +57,7 @@ def restore_logging() -> Iterator[None]:
             logging.getLogger(name).setLevel(level)
 
 
-def test_refusals_are_logged_without_the_message_text(bot_settings: Settings,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_refusals_are_logged_without_the_message_text(bot_settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
     settings = bot_settings.model_copy(update={"allowed_chat_ids": [5, ADMIN]})
     private = "SECRET-words"
 
@@ -77,7 +76,9 @@ def test_refusals_are_logged_without_the_message_text(bot_settings: Settings,
 
     with caplog.at_level(logging.DEBUG):
         run(scenario())
-    refusals = [r.getMessage() for r in caplog.records if r.name == "newsbot.bot.handlers" and "refused" in r.getMessage()]
+    refusals = [
+        r.getMessage() for r in caplog.records if r.name == "newsbot.bot.handlers" and "refused" in r.getMessage()
+    ]
     assert any("/reindex from user 5 in chat 5" in m for m in refusals), refusals
     assert sum("from chat 6 (user 6)" in m for m in refusals) == 2, refusals
     assert sum("from chat - (user 6)" in m for m in refusals) == 1, refusals  # the inline query
@@ -116,12 +117,17 @@ def test_the_token_never_reaches_a_log_line_or_a_user(bot_settings: Settings, tm
 
     async def scenario() -> list[str]:
         async with FakeBotApi(token=CANARY) as api:
-            settings = bot_settings.model_copy(update={"telegram_api_url": api.base_url,
-                                                       "telegram_bot_token": SecretStr(CANARY)})
+            settings = bot_settings.model_copy(
+                update={"telegram_api_url": api.base_url, "telegram_bot_token": SecretStr(CANARY)}
+            )
             bot = await start_bot(api, settings, factory)
             try:
-                faults = api.inject(Faults({"getUpdates": {"server_error": 0.2, "drop_after": 0.2}},
-                                           script={"sendMessage": ["drop_before"] * 5}))
+                faults = api.inject(
+                    Faults(
+                        {"getUpdates": {"server_error": 0.2, "drop_after": 0.2}},
+                        script={"sendMessage": ["drop_before"] * 5},
+                    )
+                )
                 await api.message(QUESTION, chat_id=51, user_id=51)  # its answer fails five times
                 await api.wait_for("sendMessage", timeout=60)
                 assert faults.injected["sendMessage/drop_before"] == 5
@@ -162,8 +168,15 @@ def test_question_length_is_limited_before_anything_reads_the_question(bot_setti
     at_limit = (QUESTION + " ") * (limit // len(QUESTION))
     at_limit = at_limit.ljust(limit, "x")
     too_long = at_limit + "y"
-    document = {"document": {"file_id": "big", "file_unique_id": "bigu", "file_name": "news.zip",
-                             "mime_type": "application/zip", "file_size": 2_000_000_000}}
+    document = {
+        "document": {
+            "file_id": "big",
+            "file_unique_id": "bigu",
+            "file_name": "news.zip",
+            "mime_type": "application/zip",
+            "file_size": 2_000_000_000,
+        }
+    }
 
     async def scenario() -> None:
         async with running_bot(bot_settings, factory) as bot:

@@ -28,15 +28,19 @@ from tests.reliability.test_telegram_load import QUESTIONS
 
 CHATS = 30
 ROUNDS = 8
-OKAPI = {"title": "Zookeepers welcome a baby okapi", "date": "2022-02-20",
-         "text": "The city zoo announced the birth of a baby okapi named Kito."}
+OKAPI = {
+    "title": "Zookeepers welcome a baby okapi",
+    "date": "2022-02-20",
+    "text": "The city zoo announced the birth of a baby okapi named Kito.",
+}
 
 
 class SlowBuildEmbedder(FakeEmbedder):
     """Takes its time over build-sized batches, so questions are in flight throughout a rebuild."""
 
-    def embed_batch(self, texts: Sequence[str], *, batch_size: int | None = None,
-                    show_progress_bar: bool = False) -> np.ndarray:
+    def embed_batch(
+        self, texts: Sequence[str], *, batch_size: int | None = None, show_progress_bar: bool = False
+    ) -> np.ndarray:
         if len(texts) > 16:
             time.sleep(0.2)
         return super().embed_batch(texts, batch_size=batch_size, show_progress_bar=show_progress_bar)
@@ -44,9 +48,15 @@ class SlowBuildEmbedder(FakeEmbedder):
 
 def garden_articles(count: int, edition: int = 1) -> list[dict[str, str]]:
     """Filler articles whose words share nothing with the test questions."""
-    return [{"title": f"Allotment notes {n}", "date": "2022-03-01",
-             "text": f"Gardeners compared tulips, compost heaps and hedges at plot {n} (edition {edition}). "
-                     f"Volunteers trimmed privet and sorted seedlings for spring planting."} for n in range(count)]
+    return [
+        {
+            "title": f"Allotment notes {n}",
+            "date": "2022-03-01",
+            "text": f"Gardeners compared tulips, compost heaps and hedges at plot {n} (edition {edition}). "
+            f"Volunteers trimmed privet and sorted seedlings for spring planting.",
+        }
+        for n in range(count)
+    ]
 
 
 def write_articles(seeds: Path, articles: list[dict[str, str]]) -> None:
@@ -56,8 +66,13 @@ def write_articles(seeds: Path, articles: list[dict[str, str]]) -> None:
     tmp.replace(seeds / "news.jsonl")
 
 
-async def ask_rounds(api: FakeBotApi, expected: dict[tuple[int, int], str], *, between: float,
-                     on_round: dict[int, asyncio.Event] | None = None) -> None:
+async def ask_rounds(
+    api: FakeBotApi,
+    expected: dict[tuple[int, int], str],
+    *,
+    between: float,
+    on_round: dict[int, asyncio.Event] | None = None,
+) -> None:
     for round_ in range(ROUNDS):
         if on_round and round_ in on_round:
             on_round[round_].set()
@@ -78,8 +93,7 @@ def check_answers(api: FakeBotApi, expected: dict[tuple[int, int], str]) -> list
         if key in by_question:
             by_question[key].append(call.params["text"])
             sent_at.append(call.at)
-    wrong = {key: texts for key, texts in by_question.items()
-             if len(texts) != 1 or expected[key] not in texts[0]}
+    wrong = {key: texts for key, texts in by_question.items() if len(texts) != 1 or expected[key] not in texts[0]}
     assert not wrong, f"{len(wrong)} questions without exactly one good answer, e.g. {list(wrong.items())[:3]}"
     return sent_at
 
@@ -90,25 +104,28 @@ def no_errors(caplog: pytest.LogCaptureFixture) -> None:
 
 
 @pytest.mark.slow
-def test_questions_keep_being_answered_across_an_admin_reindex(bot_settings: Settings,
-                                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_questions_keep_being_answered_across_an_admin_reindex(
+    bot_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     seeds = Path(bot_settings.seeds_dir)
 
     async def scenario() -> None:
         async with running_bot(bot_settings, fake_factory(SlowBuildEmbedder())) as bot:
             old = bot.newsbot.retriever
-            write_articles(seeds, ARTICLES + [OKAPI] + garden_articles(600))
+            write_articles(seeds, [*ARTICLES, OKAPI, *garden_articles(600)])
             expected: dict[tuple[int, int], str] = {}
             second_round = asyncio.Event()
             asking = asyncio.create_task(ask_rounds(bot.api, expected, between=0.4, on_round={2: second_round}))
             await second_round.wait()
             await bot.api.message("/reindex", chat_id=ADMIN, user_id=ADMIN)
             [started] = await bot.api.wait_for("sendMessage", lambda c: "Rebuilding" in c.params["text"])
-            [done] = await bot.api.wait_for("sendMessage", lambda c: "new index is in use" in c.params["text"],
-                                            timeout=60)
+            [done] = await bot.api.wait_for(
+                "sendMessage", lambda c: "new index is in use" in c.params["text"], timeout=60
+            )
             await asyncio.wait_for(asking, 60)
-            await bot.api.wait_for("sendMessage", lambda c: c.params["chat_id"] != ADMIN,
-                                   count=len(expected), timeout=60)
+            await bot.api.wait_for(
+                "sendMessage", lambda c: c.params["chat_id"] != ADMIN, count=len(expected), timeout=60
+            )
             await bot.api.settle()
             assert "604 articles" in done.params["text"] and bot.newsbot.retriever is not old
 
@@ -127,8 +144,9 @@ def test_questions_keep_being_answered_across_an_admin_reindex(bot_settings: Set
 
 
 @pytest.mark.slow
-def test_outside_builds_that_prune_the_bots_generation_do_not_disturb_it(bot_settings: Settings,
-                                                                           caplog: pytest.LogCaptureFixture) -> None:
+def test_outside_builds_that_prune_the_bots_generation_do_not_disturb_it(
+    bot_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     seeds, index_dir = Path(bot_settings.seeds_dir), Path(bot_settings.index_dir)
     embedder = SlowBuildEmbedder()
     builds: list[str] = []
@@ -157,12 +175,14 @@ def test_outside_builds_that_prune_the_bots_generation_do_not_disturb_it(bot_set
 
             # The bot keeps its generation until told: /reindex moves it onto the newest one.
             await bot.api.message("/reindex", chat_id=ADMIN, user_id=ADMIN)
-            [done] = await bot.api.wait_for("sendMessage", lambda c: "new index is in use" in c.params["text"],
-                                            timeout=60)
+            [done] = await bot.api.wait_for(
+                "sendMessage", lambda c: "new index is in use" in c.params["text"], timeout=60
+            )
             assert "303 articles" in done.params["text"]
             await bot.api.message(QUESTIONS[0][0], chat_id=ADMIN, user_id=ADMIN)
-            [answer] = await bot.api.wait_for("sendMessage", lambda c: c.params["chat_id"] == ADMIN
-                                              and QUESTIONS[0][1] in c.params["text"])
+            [answer] = await bot.api.wait_for(
+                "sendMessage", lambda c: c.params["chat_id"] == ADMIN and QUESTIONS[0][1] in c.params["text"]
+            )
             assert answer.status == 200
 
     with caplog.at_level(logging.INFO):

@@ -36,7 +36,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert BM25Index.load(tmp_path / "nothing") is None
 
 
-def test_each_generation_carries_a_checksummed_bm25_index_that_follows_changes(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+def test_each_generation_carries_a_checksummed_bm25_index_that_follows_changes(tmp_path: Path, fake_embedder) -> None:
     seeds, index = tmp_path / "seeds", tmp_path / "index"
     write_article(seeds, "a.txt", "Gas prices", "Gas prices in Europe rose sharply.")
     builder = IndexBuilder(fake_embedder)

@@ -10,22 +10,25 @@ from newsbot.retrieval.retriever import Retriever
 REF = date(2022, 3, 20)
 
 
-@pytest.mark.parametrize("question,start,end", [
-    ("what happened on 12 February?", date(2022, 2, 12), date(2022, 2, 12)),
-    ("talks in March 2022", date(2022, 3, 1), date(2022, 3, 31)),
-    ("news of 2022-02-06", date(2022, 2, 6), date(2022, 2, 6)),
-    ("what did he say on February 7th, 2021?", date(2021, 2, 7), date(2021, 2, 7)),
-    ("what happened in 2021", date(2021, 1, 1), date(2021, 12, 31)),
-    ("what did Putin say last week", date(2022, 3, 7), date(2022, 3, 13)),
-    ("anything yesterday?", date(2022, 3, 19), date(2022, 3, 19)),
-    ("in the past 3 days", date(2022, 3, 17), date(2022, 3, 20)),
-    # A day with no year is its latest occurrence up to the newest article.
-    ("what happened on 1 April?", date(2021, 4, 1), date(2021, 4, 1)),
-])
+@pytest.mark.parametrize(
+    "question,start,end",
+    [
+        ("what happened on 12 February?", date(2022, 2, 12), date(2022, 2, 12)),
+        ("talks in March 2022", date(2022, 3, 1), date(2022, 3, 31)),
+        ("news of 2022-02-06", date(2022, 2, 6), date(2022, 2, 6)),
+        ("what did he say on February 7th, 2021?", date(2021, 2, 7), date(2021, 2, 7)),
+        ("what happened in 2021", date(2021, 1, 1), date(2021, 12, 31)),
+        ("what did Putin say last week", date(2022, 3, 7), date(2022, 3, 13)),
+        ("anything yesterday?", date(2022, 3, 19), date(2022, 3, 19)),
+        ("in the past 3 days", date(2022, 3, 17), date(2022, 3, 20)),
+        # A day with no year is its latest occurrence up to the newest article.
+        ("what happened on 1 April?", date(2021, 4, 1), date(2021, 4, 1)),
+    ],
+)
 def test_date_words_become_a_window(question: str, start: date, end: date) -> None:
     window = find_date_window(question, REF)
     assert window is not None and (window.start, window.end) == (start, end)
-    assert question[window.match_start: window.match_end] == window.text
+    assert question[window.match_start : window.match_end] == window.text
 
 
 @pytest.mark.parametrize("question", ["when does Scholz visit Kyiv?", "he may go", "how many troops?"])

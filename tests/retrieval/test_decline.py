@@ -16,7 +16,7 @@ def test_question_the_articles_answer_is_not_declined(retriever: Retriever) -> N
     assert answer.confident and answer.answer
 
 
-def test_declining_follows_min_confidence(news_index, fake_embedder) -> None:  # noqa: ANN001
+def test_declining_follows_min_confidence(news_index, fake_embedder) -> None:
     question = "Gas prices in Europe rose by how much in January?"
     lenient = Retriever.open(news_index, embedder=fake_embedder, min_confidence=0.0).answer(question)
     strict = Retriever.open(news_index, embedder=fake_embedder, min_confidence=1.0).answer(question)

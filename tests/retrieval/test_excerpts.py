@@ -21,7 +21,7 @@ def test_excerpt_offsets_point_at_the_excerpt_in_the_stored_article(retriever: R
     assert answer.citations
     for c in answer.citations:
         text = retriever.reader.chunks.article_text(c.article_id)
-        assert text[c.start: c.end] == c.excerpt
+        assert text[c.start : c.end] == c.excerpt
         assert c.excerpt.strip() == c.excerpt and c.excerpt
 
 
@@ -33,7 +33,7 @@ def test_short_answer_offsets_lie_inside_the_cited_excerpt(retriever: Retriever,
     cited = answer.citations[answer.answer_citation - 1]
     text = retriever.reader.chunks.article_text(cited.article_id)
     assert cited.start <= answer.answer_start < answer.answer_end <= cited.end
-    assert text[answer.answer_start: answer.answer_end] == answer.answer
+    assert text[answer.answer_start : answer.answer_end] == answer.answer
 
 
 def test_when_question_gets_a_date_span(retriever: Retriever) -> None:
@@ -57,4 +57,6 @@ def test_citations_carry_the_article_date(retriever: Retriever) -> None:
 def test_json_contract_fields_are_present(retriever: Retriever) -> None:
     data = retriever.answer("when does Scholz visit Kyiv?").to_json()
     assert {"question", "answer", "confident", "citations"} <= data.keys()
-    assert {"n", "title", "source", "date", "url", "path", "paragraph", "excerpt", "score"} <= data["citations"][0].keys()
+    assert {"n", "title", "source", "date", "url", "path", "paragraph", "excerpt", "score"} <= data["citations"][
+        0
+    ].keys()

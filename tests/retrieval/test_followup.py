@@ -10,8 +10,10 @@ def turn(question: str, answer: str | None = None, kind: str | None = None) -> A
 
 
 def test_what_about_replaces_the_last_entity() -> None:
-    assert resolve_followup("what about Germany?", [turn("what did Scholz say about Russia?")]) == \
-        "what did Scholz say about Germany?"
+    assert (
+        resolve_followup("what about Germany?", [turn("what did Scholz say about Russia?")])
+        == "what did Scholz say about Germany?"
+    )
 
 
 def test_pronoun_takes_the_person_of_the_last_question() -> None:

@@ -29,7 +29,7 @@ def test_scores_are_the_rrf_formula() -> None:
 
 
 @pytest.mark.parametrize("weights,k", [([1.0], 60), ([1.0, -1.0], 60), ([1.0, 1.0], 0)])
-def test_bad_arguments_are_named(weights, k) -> None:  # noqa: ANN001
+def test_bad_arguments_are_named(weights, k) -> None:
     with pytest.raises(ValueError):
         reciprocal_rank_fusion([[1], [2]], weights, k=k)
 
@@ -50,6 +50,6 @@ def test_score_fusion_counts_a_missing_item_as_zero_and_honours_weights() -> Non
 
 
 @pytest.mark.parametrize("weights", [[1.0], [1.0, -0.5]])
-def test_score_fusion_refuses_bad_weights(weights) -> None:  # noqa: ANN001
+def test_score_fusion_refuses_bad_weights(weights) -> None:
     with pytest.raises(ValueError, match="weight"):
         score_fusion([[(1, 1.0)], [(1, 1.0)]], weights)

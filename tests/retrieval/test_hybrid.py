@@ -23,7 +23,7 @@ def test_hybrid_holds_what_either_side_ranks_first(retriever: Retriever) -> None
 def test_unknown_mode_is_refused_with_the_allowed_ones(retriever: Retriever) -> None:
     with pytest.raises(ValueError, match="dense, bm25, hybrid"):
         retriever.search("anything", mode="sparse")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="score, rrf.*'sum'"):
+    with pytest.raises(ValueError, match=r"score, rrf.*'sum'"):
         Retriever(retriever.reader, retriever.embedder, fusion="sum")
 
 

@@ -17,14 +17,18 @@ def excerpt(sentence: str, score: float) -> Excerpt:
     return Excerpt(HIT, sentence, 100 + start, 100 + start + len(sentence), score, score)
 
 
-FIRST, SECOND, THIRD = "Talks were held on Monday.", "They ended without a deal on Tuesday.", "A new round is planned in March."
+FIRST, SECOND, THIRD = (
+    "Talks were held on Monday.",
+    "They ended without a deal on Tuesday.",
+    "A new round is planned in March.",
+)
 
 
 def test_a_close_neighbour_joins_the_excerpt_with_exact_offsets() -> None:
     best, near = excerpt(SECOND, 0.80), excerpt(FIRST, 0.80 - JOIN_MARGIN / 2)
     [cited] = AnswerComposer(FakeEmbedder())._select([best, near], limit=3)
     assert cited.text == f"{FIRST} {SECOND}"
-    assert TEXT[cited.start - 100: cited.end - 100] == cited.text
+    assert TEXT[cited.start - 100 : cited.end - 100] == cited.text
     assert cited.score == best.score  # joining never raises the score or the confidence
 
 
