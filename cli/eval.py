@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,22 @@ from rich.table import Table
 from newsbot.cli import common
 from newsbot.cli.common import app, err, fail, out, settings_from
 
-COLUMNS = ["R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "hit@1", "hit@3", "hit@5", "declined", "ms_mean", "ms_p95"]
+COLUMNS = [
+    "R@1",
+    "R@5",
+    "R@10",
+    "MRR@10",
+    "nDCG@10",
+    "hit@1",
+    "hit@3",
+    "hit@5",
+    "short",
+    "coverage",
+    "wrong_bold",
+    "declined",
+    "ms_mean",
+    "ms_p95",
+]
 
 
 def _open(dataset, cache: Path, settings, embedder, quiet: bool):
@@ -30,7 +46,8 @@ def _open(dataset, cache: Path, settings, embedder, quiet: bool):
         report = builder.build(folder / "seeds", folder / "index", show_progress_bar=not quiet)
         if not quiet:
             err.print(f"{dataset.name}: {report.summary()} (cache {folder})")
-        return Retriever.open(folder / "index", embedder=embedder, settings=settings, max_citations=5)
+        # No question cache: every answer is timed from the question's own embedding.
+        return Retriever.open(folder / "index", embedder=embedder, settings=settings, max_citations=5, question_cache=0)
     except IndexProblem as exc:
         fail(str(exc), 1)
 
@@ -66,6 +83,23 @@ def eval_command(
     compare: Annotated[
         bool, typer.Option("--compare", help="Score bm25, dense and hybrid side by side in one run.")
     ] = False,
+    split: Annotated[
+        str,
+        typer.Option(
+            "--split",
+            help="Which half of the set to score: test (reported figures), dev (what thresholds and weights "
+            "are fitted on) or all. Queries are split by a hash of their id.",
+        ),
+    ] = "test",
+    fusion: Annotated[
+        str | None,
+        typer.Option(
+            "--fusion",
+            help="How hybrid search joins dense and BM25: score (scaled scores) or rrf (reciprocal ranks); "
+            "default: settings fusion.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as one JSON object.")] = False,
     limit: Annotated[
         int | None,
@@ -89,63 +123,86 @@ def eval_command(
         ),
     ] = None,
 ) -> None:
-    """Measure Recall@1/5/10, MRR@10, nDCG@10, answer-hit@1/3/5, decline rate and latency on a question set."""
-    from newsbot.retrieval.evaluate import DatasetError, load_dataset, run, tradeoffs
+    """Measure retrieval (R@k, MRR, nDCG), answers (hit@n, bold short answers), declining and latency on a question set."""
+    from newsbot.retrieval.evaluate import SPLITS, DatasetError, load_dataset
 
     if compare and mode is not None:
         fail("use either --mode or --compare, not both")
-    settings = settings_from(top_k=k, search_mode=mode)
+    if split not in SPLITS:
+        fail(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
+    settings = settings_from(top_k=k, search_mode=mode, fusion=fusion)
     modes = ["bm25", "dense", "hybrid"] if compare else [settings.search_mode]
     try:
-        dataset = load_dataset(dataset_dir).sample(limit)
-        others = load_dataset(unanswerable).sample(limit) if unanswerable else None
+        dataset = load_dataset(dataset_dir).split(split).sample(limit)
+        others = load_dataset(unanswerable).split(split).sample(limit) if unanswerable else None
     except DatasetError as exc:
         fail(str(exc))
     embedder = common.make_embedder(settings)  # looked up at call time: tests swap in a fake
     retriever = _open(dataset, cache, settings, embedder, as_json)
-
-    def answer_fn(question: str, m: str):
-        return retriever.answer_ranked(question, mode=m, max_citations=5)
-
-    with _progress(as_json) as bar:
-        task = bar.add_task(f"{dataset.name} ({', '.join(modes)})", total=len(dataset.queries))
-        scores = run(dataset, answer_fn, modes, lambda n: bar.advance(task, n))
-    result: dict = {
-        "dataset": dataset.name,
-        "queries": len(dataset.queries),
-        "min_confidence": settings.min_confidence,
-        "modes": {m: s.summary() for m, s in scores.items()},
-    }
-    if others is not None:
-        primary = modes[-1]
-        with _progress(as_json) as bar:
-            task = bar.add_task(f"unanswerable: {others.name} against {dataset.name}", total=len(others.queries))
-            against = run(others, lambda q, _m: answer_fn(q, primary), [primary], lambda n: bar.advance(task, n))
-        unans = against[primary]
-        result["unanswerable"] = {
-            "set": others.name,
-            "mode": primary,
-            "queries": unans.count,
-            "declined": round(unans.declined / max(unans.count, 1), 4),
-            "tradeoff": [
-                {
-                    "threshold": t.threshold,
-                    "answerable_declined": round(t.answerable_declined, 4),
-                    "unanswerable_declined": round(t.unanswerable_declined, 4),
-                }
-                for t in tradeoffs(scores[primary].confidences, unans.confidences)
-            ],
-            "answerable_confidences": scores[primary].confidences if as_json else None,
-            "unanswerable_confidences": unans.confidences if as_json else None,
-        }
+    result = _score(dataset, others, retriever, modes, as_json)
+    result |= {"split": split, "fusion": settings.fusion, "min_confidence": settings.min_confidence}
+    retriever.close()
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
         return
     _print(result)
 
 
+def _score(dataset, others, retriever, modes: list[str], quiet: bool) -> dict:
+    """Every mode on the answerable questions; the primary mode on the ones to decline."""
+    from newsbot.retrieval.evaluate import Query, run, tradeoffs
+
+    def answer_fn(question: str, m: str):
+        return retriever.answer_ranked(question, mode=m, max_citations=5)
+
+    with _progress(quiet) as bar:
+        task = bar.add_task(f"{dataset.name} ({', '.join(modes)})", total=len(dataset.queries))
+        scores = run(dataset, answer_fn, modes, lambda n: bar.advance(task, n))
+    result: dict = {
+        "dataset": dataset.name,
+        "queries": len(dataset.queries),
+        "modes": {m: s.summary() for m, s in scores.items()},
+    }
+    primary = modes[-1]
+    groups: list[tuple[str, tuple[Query, ...]]] = []
+    if dataset.unanswerable:
+        groups.append(("in-domain", dataset.unanswerable))
+    if others is not None:
+        groups.append((others.name, others.queries))
+    for label, queries in groups:
+        with _progress(quiet) as bar:
+            task = bar.add_task(f"unanswerable: {label} against {dataset.name}", total=len(queries))
+            against = run(
+                replace(dataset, queries=queries),
+                lambda q, _m: answer_fn(q, primary),
+                [primary],
+                lambda n: bar.advance(task, n),
+            )
+        unans = against[primary]
+        result.setdefault("unanswerable", []).append(
+            {
+                "set": label,
+                "mode": primary,
+                "queries": unans.count,
+                "declined": round(unans.declined / max(unans.count, 1), 4),
+                "tradeoff": [
+                    {
+                        "threshold": t.threshold,
+                        "answerable_declined": round(t.answerable_declined, 4),
+                        "unanswerable_declined": round(t.unanswerable_declined, 4),
+                    }
+                    for t in tradeoffs(scores[primary].confidences, unans.confidences)
+                ],
+            }
+        )
+    return result
+
+
 def _print(result: dict) -> None:
-    table = Table(title=f"{result['dataset']}: {result['queries']} queries (min_confidence {result['min_confidence']})")
+    table = Table(
+        title=f"{result['dataset']} ({result['split']} split): {result['queries']} queries "
+        f"(fusion {result['fusion']}, min_confidence {result['min_confidence']})"
+    )
     table.add_column("mode")
     for c in COLUMNS:
         table.add_column(c, justify="right")
@@ -153,8 +210,7 @@ def _print(result: dict) -> None:
         table.add_row(m, *[f"{s[c]:.0f}" if c.startswith("ms") else f"{s[c]:.3f}" for c in COLUMNS])
     # Piped to a file the console is 80 columns wide; the table must not be cut to fit.
     Console(width=max(out.width, 160), highlight=False, soft_wrap=True).print(table)
-    unans = result.get("unanswerable")
-    if unans:
+    for unans in result.get("unanswerable", []):
         out.print(f"unanswerable ({unans['set']} questions, {unans['mode']}): {unans['declined']:.1%} declined")
         trade = Table(title="decline trade-off by min_confidence")
         for c in ("threshold", "answerable declined", "unanswerable declined"):

@@ -23,6 +23,14 @@ from newsbot.retrieval.text import normalize
 CUTOFFS = (1, 5, 10)
 HIT_AT = (1, 3, 5)
 CORPUS, QUERIES, QRELS = "corpus.jsonl", "queries.jsonl", "qrels.tsv"
+# Questions about the set's own news that its corpus does not answer: they must be declined.
+UNANSWERABLE = "unanswerable.jsonl"
+SPLITS = ("dev", "test", "all")
+
+
+def split_of(query_id: str) -> str:
+    """The fixed half a query belongs to: everything fitted is fitted on dev, reported on test."""
+    return "dev" if int(hashlib.sha256(query_id.encode()).hexdigest(), 16) % 2 == 0 else "test"
 
 
 class DatasetError(ValueError):
@@ -44,6 +52,8 @@ class Dataset:
     queries: tuple[Query, ...]
     # Line number in corpus.jsonl -> corpus id: the reader names jsonl articles "corpus.jsonl#L<n>".
     ids_by_line: dict[int, str]
+    # In-domain questions the corpus does not answer (unanswerable.jsonl), when the set has them.
+    unanswerable: tuple[Query, ...] = ()
 
     @property
     def corpus(self) -> Path:
@@ -61,7 +71,20 @@ class Dataset:
             raise ValueError(f"limit must be at least 1, got {limit}")
         step = len(self.queries) / limit
         picked = tuple(self.queries[int(i * step)] for i in range(limit))
-        return Dataset(self.name, self.folder, picked, self.ids_by_line)
+        share = max(1, round(limit * len(self.unanswerable) / len(self.queries))) if self.unanswerable else 0
+        step_u = len(self.unanswerable) / share if share else 1
+        unanswerable = tuple(self.unanswerable[int(i * step_u)] for i in range(share))
+        return Dataset(self.name, self.folder, picked, self.ids_by_line, unanswerable)
+
+    def split(self, name: str) -> Dataset:
+        """The dev or test half (by a hash of each query id), or all of it."""
+        if name not in SPLITS:
+            raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {name!r}")
+        if name == "all":
+            return self
+        keep = tuple(q for q in self.queries if split_of(q.id) == name)
+        unanswerable = tuple(q for q in self.unanswerable if split_of(q.id) == name)
+        return Dataset(self.name, self.folder, keep, self.ids_by_line, unanswerable)
 
 
 def _jsonl(path: Path) -> list[tuple[int, dict]]:
@@ -102,7 +125,13 @@ def load_dataset(folder: str | Path) -> Dataset:
         queries.append(Query(qid, row["question"], tuple(row.get("answers", [])), frozenset(relevant)))
     if not queries:
         raise DatasetError(f"{folder / QUERIES} holds no queries")
-    return Dataset(folder.name, folder, tuple(queries), ids_by_line)
+    unanswerable = []
+    if (folder / UNANSWERABLE).is_file():
+        for n, row in _jsonl(folder / UNANSWERABLE):
+            if "id" not in row or "question" not in row:
+                raise DatasetError(f"{folder / UNANSWERABLE}:{n}: a question needs 'id' and 'question'")
+            unanswerable.append(Query(str(row["id"]), row["question"], (), frozenset()))
+    return Dataset(folder.name, folder, tuple(queries), ids_by_line, tuple(unanswerable))
 
 
 def cache_folder(dataset: Dataset, cache_root: Path) -> Path:
@@ -134,6 +163,14 @@ def answer_hit(answer: Answer, gold: Sequence[str], n: int) -> bool:
     return any(g in normalize(c.excerpt) for c in answer.citations[:n] for g in golds)
 
 
+def short_answer_correct(answer: Answer, gold: Sequence[str]) -> bool | None:
+    """Whether the bold short answer holds a gold answer; None when no short answer was shown."""
+    if answer.short_answer is None:
+        return None
+    shown = normalize(answer.short_answer)
+    return any(normalize(g) and normalize(g) in shown for g in gold)
+
+
 @dataclass
 class ModeScore:
     """Running totals for one search mode."""
@@ -145,6 +182,8 @@ class ModeScore:
     hits: dict[int, int] = field(default_factory=lambda: {n: 0 for n in HIT_AT})
     declined: int = 0
     count: int = 0
+    short_shown: int = 0
+    short_right: int = 0
     seconds: list[float] = field(default_factory=list)
     confidences: list[float] = field(default_factory=list)
 
@@ -162,6 +201,10 @@ class ModeScore:
         for n in HIT_AT:
             self.hits[n] += answer_hit(answer, query.answers, n)
         self.declined += not answer.confident
+        correct = short_answer_correct(answer, query.answers)
+        if correct is not None:
+            self.short_shown += 1
+            self.short_right += correct
         self.seconds.append(seconds)
         self.confidences.append(answer.confidence)
 
@@ -171,7 +214,13 @@ class ModeScore:
         out = {f"R@{k}": self.recall[k] / n for k in CUTOFFS}
         out |= {"MRR@10": self.mrr / n, "nDCG@10": self.ndcg / n}
         out |= {f"hit@{k}": self.hits[k] / n for k in HIT_AT}
+        shown = max(self.short_shown, 1)
         out |= {
+            # short: the bold answer holds a gold answer (of all questions); coverage: a bold answer
+            # is shown; wrong bold: shown but wrong (of those shown).
+            "short": self.short_right / n,
+            "coverage": self.short_shown / n,
+            "wrong_bold": (self.short_shown - self.short_right) / shown,
             "declined": self.declined / n,
             "ms_mean": statistics.fmean(ms),
             "ms_p95": ms[min(len(ms) - 1, int(0.95 * len(ms)))],

@@ -63,6 +63,16 @@ class Answer(BaseModel):
     confidence: float = 0.0
     date_filter: str | None = None
 
+    @property
+    def short_answer(self) -> str | None:
+        """The bold part: a span shorter than its excerpt, or None when the excerpt is the answer."""
+        if self.answer is None or self.answer_citation is None or self.answer_start is None:
+            return None
+        cited = self.citations[self.answer_citation - 1]
+        if (self.answer_start, self.answer_end) == (cited.start, cited.end):
+            return None
+        return self.answer
+
     def to_json(self) -> dict[str, Any]:
         """The stable shape `newsbot ask --json` prints and scripts rely on."""
         return self.model_dump(mode="json")

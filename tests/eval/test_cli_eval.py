@@ -49,6 +49,8 @@ def test_eval_compare_json_scores_every_mode_and_reuses_its_cache(tmp_path: Path
         str(tmp_path / "cache"),
         "--unanswerable",
         str(other),
+        "--split",
+        "all",
     ]
     result = runner.invoke(command.app, args)
     assert result.exit_code == 0, result.output
@@ -57,16 +59,43 @@ def test_eval_compare_json_scores_every_mode_and_reuses_its_cache(tmp_path: Path
     for scores in data["modes"].values():
         assert scores["R@1"] == 1.0
         assert 0 <= scores["hit@1"] <= scores["hit@3"] <= 1
-    assert data["unanswerable"]["queries"] == 1 and data["unanswerable"]["tradeoff"]
+    [cross] = data["unanswerable"]
+    assert cross["set"] == "other" and cross["queries"] == 1 and cross["tradeoff"]
+    assert data["split"] == "all" and data["fusion"] == "score"
+    for key in ("short", "coverage", "wrong_bold"):
+        assert 0 <= data["modes"]["hybrid"][key] <= 1
     generations = list((tmp_path / "cache").glob("tiny-*/index/gen-*"))
     again = runner.invoke(command.app, args)
     assert again.exit_code == 0
     assert list((tmp_path / "cache").glob("tiny-*/index/gen-*")) == generations
 
 
+def test_eval_scores_the_test_split_by_default_and_the_sets_own_unanswerables(tmp_path: Path) -> None:
+    from newsbot.retrieval.evaluate import split_of
+
+    dataset = write_set(tmp_path / "tiny", DOCS, QUERIES)
+    unanswerable = [{"id": f"u{i}", "question": f"who won the chess olympiad number {i}?"} for i in range(6)]
+    (dataset / "unanswerable.jsonl").write_text("".join(json.dumps(u) + "\n" for u in unanswerable))
+    runs = {}
+    for split in ("dev", "test", "all"):
+        args = ["eval", str(dataset), "--mode", "bm25", "--json", "--cache", str(tmp_path / "c"), "--split", split]
+        result = runner.invoke(command.app, args)
+        assert result.exit_code == 0, result.output
+        runs[split] = json.loads(result.stdout)
+    assert runs["test"] == runs["test"] | {"split": "test"}
+    for split in ("dev", "test"):
+        expected = [q for q in QUERIES if split_of(q["id"]) == split]
+        assert runs[split]["queries"] == len(expected)
+        [own] = runs[split]["unanswerable"]
+        assert own["set"] == "in-domain"
+        assert own["queries"] == sum(split_of(u["id"]) == split for u in unanswerable)
+    assert runs["dev"]["queries"] + runs["test"]["queries"] == runs["all"]["queries"] == 3
+
+
 def test_eval_prints_a_table(tmp_path: Path) -> None:
     dataset = write_set(tmp_path / "tiny", DOCS, QUERIES)
-    result = runner.invoke(command.app, ["eval", str(dataset), "--mode", "bm25", "--cache", str(tmp_path / "c")])
+    args = ["eval", str(dataset), "--mode", "bm25", "--cache", str(tmp_path / "c"), "--split", "all"]
+    result = runner.invoke(command.app, args)
     assert result.exit_code == 0, result.output
     assert "R@5" in result.stdout and "bm25" in result.stdout
 
@@ -76,6 +105,8 @@ def test_eval_prints_a_table(tmp_path: Path) -> None:
     [
         (["eval", "nowhere"], "not a folder"),
         (["eval", ".", "--mode", "hybrid", "--compare"], "either --mode or --compare"),
+        (["eval", ".", "--split", "train"], "--split must be one of dev, test, all"),
+        (["eval", ".", "--fusion", "sum"], "fusion"),
     ],
 )
 def test_eval_bad_usage_is_one_line_exit_2(args: list[str], message: str) -> None:

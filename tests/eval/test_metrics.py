@@ -104,3 +104,34 @@ def test_broken_sets_are_named(tmp_path: Path) -> None:
     (tmp_path / "bad").mkdir()
     with pytest.raises(DatasetError, match=r"corpus\.jsonl is missing"):
         load_dataset(tmp_path / "bad")
+
+
+def test_short_answer_metrics_count_only_bold_spans_shorter_than_the_excerpt() -> None:
+    from newsbot.retrieval.evaluate import ModeScore, Query, short_answer_correct
+
+    excerpt = "Scholz will travel to Kyiv on February 14-15."
+    cited = [citation(1, excerpt)]
+    bold = Answer(question="q", answer="February 14-15", confident=True, citations=cited, answer_start=30,
+                  answer_end=44, answer_citation=1)
+    wrong = bold.model_copy(update={"answer": "Kyiv", "answer_start": 22, "answer_end": 26})
+    whole = Answer(question="q", answer=excerpt, confident=True, citations=cited, answer_start=0,
+                   answer_end=len(excerpt), answer_citation=1)
+    assert short_answer_correct(bold, ["february 14-15"]) is True
+    assert short_answer_correct(wrong, ["February 14-15"]) is False
+    assert short_answer_correct(whole, ["February 14-15"]) is None  # the excerpt is the answer: no bold
+    score = ModeScore("hybrid")
+    query = Query("1", "when?", ("February 14-15",), frozenset())
+    for answer in (bold, wrong, whole, whole):
+        score.add(query, [], answer, 0.01)
+    summary = score.summary()
+    assert summary["short"] == 0.25 and summary["coverage"] == 0.5 and summary["wrong_bold"] == 0.5
+
+
+def test_splits_are_fixed_halves_by_query_id() -> None:
+    from newsbot.retrieval.evaluate import split_of
+
+    ids = [f"q{i}" for i in range(400)]
+    dev = [i for i in ids if split_of(i) == "dev"]
+    assert 150 < len(dev) < 250  # about half
+    assert [split_of(i) for i in ids] == [split_of(i) for i in ids]  # the same every run
+    assert split_of("q0") in ("dev", "test")
