@@ -176,7 +176,7 @@ def _score(dataset, others, retriever, modes: list[str], quiet: bool) -> dict:
                 replace(dataset, queries=queries),
                 lambda q, _m: answer_fn(q, primary),
                 [primary],
-                lambda n: bar.advance(task, n),
+                lambda n, task=task: bar.advance(task, n),
             )
         unans = against[primary]
         result.setdefault("unanswerable", []).append(
