@@ -140,7 +140,13 @@ def eval_command(
     embedder = common.make_embedder(settings)  # looked up at call time: tests swap in a fake
     retriever = _open(dataset, cache, settings, embedder, as_json)
     result = _score(dataset, others, retriever, modes, as_json)
-    result |= {"split": split, "fusion": settings.fusion, "min_confidence": settings.min_confidence}
+    composer = retriever.composer
+    result |= {
+        "split": split,
+        "fusion": settings.fusion,
+        "min_confidence": composer.min_confidence,
+        "bold_confidence": composer.bold_confidence,
+    }
     retriever.close()
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")

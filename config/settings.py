@@ -59,7 +59,18 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(0.4, ge=0)
     bm25_weight: float = Field(0.6, ge=0)
-    min_confidence: float = Field(0.42, ge=0, le=1)
+    min_confidence: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Below this confidence newsbot declines; default: the threshold calibrated with the ranker.",
+    )
+    bold_confidence: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Below this confidence the reply shows no bold short answer; default: calibrated with the ranker.",
+    )
     flat_index_max: int = Field(50_000, ge=1, description="Up to this many chunks, vector search is exact.")
     ann_index: Literal["ivf-flat", "ivf-sq8", "hnsw"] = Field(
         "ivf-flat", description="Search index above flat_index_max; ivf-sq8 takes a quarter of the memory."

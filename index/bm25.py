@@ -77,6 +77,18 @@ class BM25Index:
         # the serving process little memory.
         return cls(bm25s.BM25.load(str(target), mmap=True), np.load(target / CHUNK_IDS))
 
+    def idf(self, stems: list[str]) -> np.ndarray:
+        """BM25's inverse document frequency of each (stemmed) word; 0 for a word no chunk has."""
+        vocab, indptr = self.model.vocab_dict, self.model.scores["indptr"]
+        n = max(len(self.chunk_ids), 1)
+        out = np.zeros(len(stems), dtype=np.float32)
+        for i, word in enumerate(stems):
+            row = vocab.get(word)
+            if row is not None:
+                df = int(indptr[row + 1] - indptr[row])
+                out[i] = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        return out
+
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> SparseHits:
         """Top ``k`` chunks; ``allowed`` (chunk ids) restricts the ranking to those chunks."""
         if not len(self.chunk_ids):

@@ -13,6 +13,7 @@ import numpy as np
 from newsbot.index.bm25 import BM25Index
 from newsbot.index.chunking import Chunker, excerpt_spans
 from newsbot.index.embedder import Embedder, SpanEmbedder, SpanVectors
+from newsbot.index.entities import EntityTagger, SpacyTagger, within
 from newsbot.index.folder import IndexWriter
 from newsbot.index.manifest import Manifest
 from newsbot.index.readers import FolderReader, ReadReport
@@ -87,6 +88,7 @@ class IndexBuilder:
         ignore: list[str] | tuple[str, ...] = (),
         lock_timeout: float = 0.0,
         store: StoreOptions | None = None,
+        tagger: EntityTagger | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -97,12 +99,15 @@ class IndexBuilder:
         self.ignore = list(ignore)
         self.lock_timeout = lock_timeout
         self.store = store or StoreOptions()
-        # "sentences" marks indexes that store their excerpt vectors; older ones are rebuilt whole.
-        self.chunking = {
+        self.tagger = tagger if tagger is not None else SpacyTagger()
+        # "sentences" marks indexes that store their excerpt vectors, "entities" the model that
+        # tagged them; an index without either, or tagged by another model, is rebuilt whole.
+        self.chunking: dict[str, int | str] = {
             "chunk_tokens": chunk_tokens,
             "overlap": overlap,
             "window": embedder.max_tokens,
             "sentences": 1,
+            "entities": self.tagger.name,
         }
 
     @classmethod
@@ -159,10 +164,11 @@ class IndexBuilder:
                 writer.remove_article(path)
             pieces = self._chunk(changed, manifest)
             embedded = self._embed(pieces, show_progress_bar)
+            tagged = self.tagger.tag_batch([article.text for article, _ in pieces])
             row = 0
-            for article, chunks in pieces:
+            for (article, chunks), entities in zip(pieces, tagged, strict=True):
                 sentences = [
-                    ChunkSentences(c.id, tuple(sps), vs)
+                    ChunkSentences(c.id, tuple(sps), vs, within(entities, c.start, c.end))
                     for c, sps, vs in zip(
                         chunks,
                         embedded.spans_in_chunk[row : row + len(chunks)],

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from newsbot.index.entities import from_bytes, to_bytes
 from newsbot.index.minhash import signature
 from newsbot.index.records import Article, ArticleInfo, Chunk, ChunkSentences
 
@@ -29,6 +30,7 @@ CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_id);
 CREATE TABLE IF NOT EXISTS sentences (
     chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id), spans BLOB NOT NULL, vectors BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS entities (chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id), spans BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS signatures (chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id), minhash BLOB NOT NULL);
 """
 
@@ -84,11 +86,16 @@ class ChunkStoreWriter:
                 for s in sentences
             ],
         )
+        self.db.executemany(
+            "INSERT INTO entities VALUES (?, ?)",
+            [(s.chunk_id, to_bytes(s.entities)) for s in sentences if s.entities is not None],
+        )
 
     def remove(self, article_id: str) -> list[int]:
         """Drops an article and its chunks; returns the chunk ids, to remove their vectors too."""
         ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
         self.db.executemany("DELETE FROM sentences WHERE chunk_id = ?", [(i,) for i in ids])
+        self.db.executemany("DELETE FROM entities WHERE chunk_id = ?", [(i,) for i in ids])
         self.db.executemany("DELETE FROM signatures WHERE chunk_id = ?", [(i,) for i in ids])
         self.db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
         self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
@@ -123,6 +130,7 @@ class ChunkStore:
 
     def sentences(self, ids: Sequence[int]) -> dict[int, ChunkSentences]:
         """The stored excerpt candidates of these chunks (none for an index written before them)."""
+        entities = dict(self._by_chunk("entities", "spans", ids))
         out = {}
         for chunk_id, spans, vectors in self._by_chunk("sentences", "spans, vectors", ids):
             pairs = np.frombuffer(spans, dtype="<i4").reshape(-1, 2)
@@ -130,6 +138,7 @@ class ChunkStore:
                 chunk_id,
                 tuple(map(tuple, pairs.tolist())),
                 np.frombuffer(vectors, dtype="<f2").reshape(len(pairs), -1).astype(np.float32),
+                from_bytes(entities[chunk_id]) if chunk_id in entities else None,
             )
         return out
 

@@ -175,7 +175,7 @@ class IndexWriter:
         if self._lock is not None:
             self._lock.release()
 
-    def begin(self, model: str, dimension: int, chunking: dict[str, int], *, incremental: bool) -> Manifest:
+    def begin(self, model: str, dimension: int, chunking: dict[str, int | str], *, incremental: bool) -> Manifest:
         """Starts the new generation: a copy of the live one when incremental, else empty."""
         self.folder = self.root / f"{BUILD_PREFIX}{uuid.uuid4().hex[:12]}"
         self.folder.mkdir()

@@ -50,7 +50,8 @@ class Manifest(BaseModel):
     model: str
     dimension: int = Field(gt=0)
     store: str = "faiss"
-    chunking: dict[str, int] = Field(default_factory=dict)
+    # How text was cut and tagged: chunk sizes, and the entity model's name and version.
+    chunking: dict[str, int | str] = Field(default_factory=dict)
     created: datetime = Field(default_factory=lambda: datetime.now(UTC))
     updated: datetime = Field(default_factory=lambda: datetime.now(UTC))
     next_chunk_id: int = 0

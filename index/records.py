@@ -9,6 +9,8 @@ from datetime import date
 
 import numpy as np
 
+from newsbot.index.entities import Entity
+
 _SPACE = re.compile(r"\s+")
 PARAGRAPH_BREAK = "\n\n"
 
@@ -101,6 +103,8 @@ class ChunkSentences:
     chunk_id: int
     spans: tuple[tuple[int, int], ...]
     vectors: np.ndarray  # (len(spans), dimension) float32
+    # Named entities of the chunk, by offsets into its text; None when it was indexed without them.
+    entities: tuple[Entity, ...] | None = None
 
     def __post_init__(self) -> None:
         if len(self.spans) != len(self.vectors):

@@ -57,8 +57,9 @@ class VectorStore(Protocol):
 
     def remove(self, ids: np.ndarray) -> int: ...
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, ids), each (len(queries), k); missing slots have id -1."""
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids), each (len(queries), k); missing slots have id -1. ``allowed`` (ids)
+        restricts the search to those vectors, inside the index, so none of them is missed."""
         ...
 
     def save(self, folder: Path) -> list[str]:
@@ -202,11 +203,12 @@ class FaissStore:
         self._ann = None
         return removed
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         k = max(1, min(k, len(self) or 1))
-        scores, ids = self.index.search(queries, k)
-        return scores, ids
+        if allowed is None:
+            return self.index.search(queries, k)
+        return _restricted_search(self.index, queries, k, allowed)
 
     def save(self, folder: Path) -> list[str]:
         import faiss
@@ -230,6 +232,33 @@ class FaissStore:
         if found != dimension:
             raise ValueError(f"{folder} holds vectors of dimension {found}, manifest says {dimension}")
         return store
+
+
+def _restricted_search(index, queries: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Search among ``allowed`` ids only, exhaustively: a date window must not lose a chunk because
+    an approximate index did not visit it."""
+    import faiss
+
+    allowed = np.ascontiguousarray(allowed, dtype=np.int64)
+    inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap2) else faiss.downcast_index(index)
+    if isinstance(inner, faiss.IndexHNSW):
+        # A graph walk that may only step on allowed nodes can strand; the allowed vectors are few
+        # enough to score exactly.
+        vectors = index.reconstruct_batch(allowed)
+        scores = vectors @ queries.T
+        top = np.argsort(-scores, axis=0, kind="stable")[:k].T
+        ids = allowed[top]
+        out = np.take_along_axis(scores.T, top, axis=1)
+        if ids.shape[1] < k:  # fewer allowed than asked for: pad as FAISS does
+            pad = k - ids.shape[1]
+            ids = np.pad(ids, ((0, 0), (0, pad)), constant_values=-1)
+            out = np.pad(out, ((0, 0), (0, pad)), constant_values=-np.inf)
+        return out.astype(np.float32), ids
+    selector = faiss.IDSelectorBatch(allowed)
+    if isinstance(inner, faiss.IndexIVF):
+        # Every list probed: the selector skips the rest, so this costs about one flat scan.
+        return index.search(queries, k, params=faiss.SearchParametersIVF(sel=selector, nprobe=inner.nlist))
+    return index.search(queries, k, params=faiss.SearchParameters(sel=selector))
 
 
 def _read(path: Path):

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from newsbot.index.chunking import excerpt_spans
 from newsbot.index.embedder import Embedder
+from newsbot.index.entities import Entity, within
 from newsbot.index.records import ArticleInfo, Chunk, ChunkSentences
-from newsbot.retrieval.records import Answer, Citation, Hit
-from newsbot.retrieval.spans import answer_type, find_span
-from newsbot.retrieval.text import content_words, normalize, overlap
+from newsbot.retrieval.ranker import FEATURES, SentenceRanker
+from newsbot.retrieval.records import Answer, Citation, Hit, Mention
+from newsbot.retrieval.spans import answer_type, candidates, find_span
+from newsbot.retrieval.text import normalize, stems
 
 # Candidates this close to the best score count as answering too (for "as of" and collapsing).
 TIE_MARGIN = 0.03
@@ -22,6 +24,7 @@ TIE_MARGIN = 0.03
 JOIN_MARGIN = 0.05
 
 SentenceLookup = Callable[[list[int]], dict[int, ChunkSentences]]
+IdfLookup = Callable[[list[str]], np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,24 @@ class Excerpt:
     end: int
     score: float
     confidence: float
+    # Stored entities of the excerpt (offsets into ``text``), None for a chunk indexed without them.
+    entities: tuple[Entity, ...] | None = None
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A sentence and its ranker features, before the ranker has scored it."""
+
+    hit: Hit
+    text: str
+    start: int
+    end: int
+    row: dict[str, float]
+    entities: tuple[Entity, ...] | None
+
+    @property
+    def features(self) -> np.ndarray:
+        return np.asarray([self.row[name] for name in FEATURES], dtype=np.float64)
 
 
 class Sentences:
@@ -72,6 +93,15 @@ class Sentences:
         return [found[c.id] for c in chunks]
 
 
+def _mentions(excerpts: list[Excerpt]) -> list[Mention]:
+    """Each name in the excerpts once, with the label most of its mentions have."""
+    votes: dict[str, Counter[str]] = {}
+    for ex in excerpts:
+        for e in ex.entities or ():
+            votes.setdefault(ex.text[e.start : e.end], Counter())[e.label] += 1
+    return [Mention(text=name, label=count.most_common(1)[0][0]) for name, count in votes.items()]
+
+
 def describe(article: ArticleInfo) -> str:
     """How "also in" names another article: title, source and date."""
     bits = [b for b in (article.source, article.date.isoformat() if article.date else None) if b]
@@ -81,40 +111,43 @@ def describe(article: ArticleInfo) -> str:
 class AnswerComposer:
     """Scores the sentences of the top passages against the question and cites the best.
 
-    A sentence's score mixes its embedding similarity to the question, the share of the
-    question's content words it holds, its passage's retrieval rank, and whether it holds a
-    candidate of the asked-for kind (a date for "when"). The confidence compared with
-    ``min_confidence`` leaves out the rank, which says nothing about whether an answer exists.
+    A learned ranker (retrieval/ranker.py) turns each sentence's features into the probability
+    that it holds the answer: embedding similarity, stemmed and idf-weighted word overlap, its
+    passage's score and rank, whether it holds an entity of the asked-for kind, its neighbours,
+    its place in the article. The best probability is the answer's confidence: below
+    ``min_confidence`` newsbot declines, below ``bold_confidence`` it shows no bold short answer.
+    Both thresholds were calibrated on the dev halves of the eval sets and ship with the ranker.
     """
 
     def __init__(
         self,
         embedder: Embedder,
         *,
-        min_confidence: float = 0.42,
+        min_confidence: float | None = None,
+        bold_confidence: float | None = None,
         max_citations: int = 3,
-        semantic_weight: float = 0.6,
         per_article: int = 3,
         sentences: SentenceLookup | None = None,
+        idf: IdfLookup | None = None,
+        ranker: SentenceRanker | None = None,
     ) -> None:
-        if not 0 <= min_confidence <= 1:
-            raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
+        self.ranker = ranker or SentenceRanker.load()
+        min_confidence = self.ranker.min_confidence if min_confidence is None else min_confidence
+        bold_confidence = self.ranker.bold_confidence if bold_confidence is None else bold_confidence
+        for name, value in (("min_confidence", min_confidence), ("bold_confidence", bold_confidence)):
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must be between 0 and 1, got {value}")
         if max_citations < 1:
             raise ValueError(f"max_citations must be at least 1, got {max_citations}")
-        if not 0 <= semantic_weight <= 1:
-            raise ValueError(f"semantic_weight must be between 0 and 1, got {semantic_weight}")
         if per_article < 1:
             raise ValueError(f"per_article must be at least 1, got {per_article}")
         self.embedder = embedder
         self.min_confidence = min_confidence
+        self.bold_confidence = bold_confidence
         self.max_citations = max_citations
-        self.semantic_weight = semantic_weight
         self.per_article = per_article
-        # The passage's retrieval rank breaks near-ties between sentences; a sentence holding
-        # something of the asked-for kind (a date for "when") is preferred by a small margin.
-        self.rank_weight = 0.1
-        self.type_bonus = 0.05
         self.sentences = Sentences(embedder, sentences)
+        self.idf = idf
 
     def compose(
         self,
@@ -122,60 +155,100 @@ class AnswerComposer:
         hits: list[Hit],
         query_vector: np.ndarray | None = None,
         *,
+        asked: str | None = None,
+        date_filter: str | None = None,
         max_citations: int | None = None,
     ) -> Answer:
+        """The answer to ``question`` (as resolved; ``asked`` is what the user typed, if different)."""
         kind = answer_type(question)
         excerpts = self.excerpts(question, hits, query_vector, kind)
+        context = {
+            "question": asked or question,
+            "resolved_question": question if asked and asked != question else None,
+            "answer_type": kind,
+            "date_filter": date_filter,
+        }
         if not excerpts:
-            return Answer(question=question, answer=None, confident=False, citations=[], answer_type=kind)
+            return Answer(answer=None, confident=False, citations=[], **context)
         ranked = self._select(excerpts, max_citations or self.max_citations)
-        confidence = max(ex.confidence for ex in excerpts)
+        confidence = max(ex.score for ex in excerpts)
         confident = confidence >= self.min_confidence
         as_of = None
         if confident:
             ranked, as_of = self._newest_first(ranked)
         citations = [self._cite(n, ex) for n, ex in enumerate(ranked, 1)]
-        answer = Answer(
-            question=question,
-            answer=None,
+        context["mentions"] = _mentions(ranked)
+        best = ranked[0]
+        span = None
+        if confident and best.score >= self.bold_confidence:
+            span = find_span(question, best.text, kind, best.entities)
+        start, end = (best.start + span.start, best.start + span.end) if span else (best.start, best.end)
+        return Answer(
+            answer=best.text[start - best.start : end - best.start] if confident else None,
             confident=confident,
             citations=citations,
-            answer_type=kind,
+            answer_start=start if confident else None,
+            answer_end=end if confident else None,
+            answer_citation=1 if confident else None,
             confidence=round(confidence, 4),
             as_of=as_of,
+            **context,
         )
-        if not confident:
-            return answer
-        best = ranked[0]
-        span = find_span(question, best.text, kind)
-        if span is None:
-            answer.answer, answer.answer_start, answer.answer_end = best.text, best.start, best.end
-        else:
-            answer.answer = best.text[span.start : span.end]
-            answer.answer_start, answer.answer_end = best.start + span.start, best.start + span.end
-        answer.answer_citation = 1
-        return answer
 
     def excerpts(
         self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None, kind: str | None = None
     ) -> list[Excerpt]:
+        """Every sentence of the passages, scored by the ranker."""
+        candidates = self.candidates(question, hits, query_vector, kind)
+        if not candidates:
+            return []
+        scores = self.ranker.predict(np.stack([c.features for c in candidates]))
+        return [
+            Excerpt(c.hit, c.text, c.start, c.end, float(p), float(p), c.entities)
+            for c, p in zip(candidates, scores, strict=True)
+        ]
+
+    def candidates(
+        self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None, kind: str | None = None
+    ) -> list[Candidate]:
+        """Each sentence of the passages with its ranker features (also what the ranker is trained on)."""
         if not hits:
             return []
         if query_vector is None:
             query_vector = self.embedder.embed_batch([question])
-        terms = set(content_words(question))
-        out = []
+        terms = sorted(stems(question))
+        weights = self.idf(terms) if self.idf and terms else np.ones(len(terms), dtype=np.float32)
+        top_score = max(h.score for h in hits) or 1.0
+        out: list[Candidate] = []
         for hit, sentences in zip(hits, self.sentences.get([h.chunk for h in hits]), strict=True):
             if not sentences.spans:
                 continue
-            semantic = np.clip(sentences.vectors @ query_vector[0], 0.0, 1.0)
-            prior = 1.0 / hit.rank
-            for (s, e), sim in zip(sentences.spans, semantic, strict=True):
+            similarity = np.clip(sentences.vectors @ query_vector[0], 0.0, 1.0)
+            stored = sentences.entities
+            for i, ((s, e), sim) in enumerate(zip(sentences.spans, similarity, strict=True)):
                 text = hit.chunk.text[s:e]
-                confidence = self.semantic_weight * float(sim) + (1 - self.semantic_weight) * overlap(terms, text)
-                typed = self.type_bonus if kind and find_span(question, text, kind) else 0.0
-                score = (1 - self.rank_weight) * confidence + self.rank_weight * prior + typed
-                out.append(Excerpt(hit, text, hit.chunk.start + s, hit.chunk.start + e, score, confidence))
+                entities = within(stored, s, e) if stored is not None else None
+                present = stems(text)
+                matched = np.asarray([t in present for t in terms], dtype=np.float32)
+                side = [similarity[j] for j in (i - 1, i + 1) if 0 <= j < len(similarity)]
+                row = {
+                    "similarity": float(sim),
+                    "overlap": float(matched.mean()) if terms else 0.0,
+                    "idf_overlap": float(matched @ weights / weights.sum()) if terms and weights.sum() else 0.0,
+                    "passage_score": hit.score / top_score,
+                    "inverse_rank": 1.0 / hit.rank,
+                    "typed": float(bool(kind and candidates(question, text, kind, entities))),
+                    "kind_known": float(kind is not None),
+                    "neighbour": float(max(side, default=0.0)),
+                    "lead": float(hit.chunk.ordinal == 0 and i == 0),
+                    "length": float(np.log1p(len(text)) / 5),
+                }
+                out.append(Candidate(hit, text, hit.chunk.start + s, hit.chunk.start + e, row, entities))
+        best_similarity = max(c.row["similarity"] for c in out) if out else 0.0
+        best_idf = max(c.row["idf_overlap"] for c in out) if out else 0.0
+        for c in out:
+            c.row["similarity_gap"] = c.row["similarity"] - best_similarity
+            c.row["idf_overlap_gap"] = c.row["idf_overlap"] - best_idf
         return out
 
     def _select(self, excerpts: list[Excerpt], limit: int) -> list[Excerpt]:
@@ -208,14 +281,7 @@ class AnswerComposer:
         for i, ex in enumerate(chosen):
             extra = tuple(ex.hit.also_in) + tuple(also.get(i, []))
             if extra:
-                ex = Excerpt(
-                    Hit(ex.hit.chunk, ex.hit.article, ex.hit.score, ex.hit.rank, extra),
-                    ex.text,
-                    ex.start,
-                    ex.end,
-                    ex.score,
-                    ex.confidence,
-                )
+                ex = replace(ex, hit=Hit(ex.hit.chunk, ex.hit.article, ex.hit.score, ex.hit.rank, extra))
             out.append(ex)
         return out
 
@@ -240,7 +306,15 @@ class AnswerComposer:
         if best is None:
             return ex
         start, end = min(ex.start, best.start), max(ex.end, best.end)
-        return Excerpt(ex.hit, chunk.text[start - chunk.start : end - chunk.start], start, end, ex.score, ex.confidence)
+        entities = None
+        if ex.entities is not None and best.entities is not None:
+            entities = tuple(
+                Entity(e.start + part.start - start, e.end + part.start - start, e.label)
+                for part in sorted((ex, best), key=lambda x: x.start)
+                for e in part.entities or ()
+            )
+        text = chunk.text[start - chunk.start : end - chunk.start]
+        return Excerpt(ex.hit, text, start, end, ex.score, ex.confidence, entities)
 
     @staticmethod
     def _newest_first(ranked: list[Excerpt]) -> tuple[list[Excerpt], object]:

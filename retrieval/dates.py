@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from newsbot.retrieval.text import STOPWORDS
+
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
 _MONTHS["sept"] = 9
@@ -129,6 +131,38 @@ def _relative(groups: dict[str, str | None], reference: date) -> tuple[date, dat
     return date(reference.year - 1, 1, 1), date(reference.year - 1, 12, 31)
 
 
+# Words that may follow a date ("on 24 February about Ukraine"); any other word after a day and
+# month says the words were not a date: "march 10 miles", "may 3 nations", "sept 11 attacks".
+_AFTER_DATE = STOPWORDS | {
+    "about",
+    "against",
+    "between",
+    "during",
+    "following",
+    "over",
+    "regarding",
+    "until",
+    "till",
+    "through",
+    "toward",
+    "towards",
+    "via",
+    "with",
+    "without",
+}
+_DATE_PREPOSITION = re.compile(r"\b(?:on|since|until|till|by|before|after|from|of|dated)\s+$", re.I)
+
+
+def _reads_as_date(question: str, kind: str, m: re.Match[str]) -> bool:
+    """Whether a day-and-month match reads as a date rather than as "march 10 miles"."""
+    if kind != "day" or not m.groupdict().get("month") or m.group("month").isdigit():
+        return True
+    if m.groupdict().get("year") or _DATE_PREPOSITION.search(question[: m.start()]):
+        return True
+    following = re.match(r"\s*([^\W\d_]+)", question[m.end() :])
+    return following is None or following.group(1).lower() in _AFTER_DATE
+
+
 def find_date_window(question: str, reference: date) -> DateWindow | None:
     """The first date expression in ``question`` as a window of article dates, or None."""
     found: list[tuple[int, int, str, re.Match[str]]] = []
@@ -143,6 +177,8 @@ def find_date_window(question: str, reference: date) -> DateWindow | None:
         best = max(overlapping, key=lambda f: (f[3].end() - f[3].start(), -f[1]))
         found = [best] + [f for f in found if f is not best]
     for _, _, kind, m in found:
+        if not _reads_as_date(question, kind, m):
+            continue
         span = _window(kind, m, reference)
         if span is not None:
             return DateWindow(span[0], span[1], m.group(0), m.start(), m.end())

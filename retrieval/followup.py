@@ -1,8 +1,11 @@
 """Follow-up questions resolved against the last turn: "what about Germany?", "and when does he go?".
 
 Rules rather than a model: a follow-up either names a replacement ("what about X?") for the last
-question's final entity, or leans on a pronoun for the last question's first entity. A question
-that names its own entities stands alone and is left as asked.
+question's final entity, or leans on a pronoun. A pronoun is replaced only by a name of its kind,
+as the index's entities label the last answer's excerpts: "he" by a person, "it" or "they" by an
+organisation, country or group, never by a person ("how much did it cost?" is not about Scholz).
+When no name fits, the last question's names go along in brackets to keep the search on topic.
+A question that names its own entities stands alone and is left as asked.
 """
 
 from __future__ import annotations
@@ -71,6 +74,23 @@ def entities(text: str) -> list[tuple[int, int]]:
     return found
 
 
+_PEOPLE = frozenset({"PERSON"})
+_PLACES = frozenset({"GPE", "LOC", "FAC"})
+# "it" and "they" stand for organisations, groups and named things; countries are left out, since
+# the small model often tags a surname as one.
+_THINGS = frozenset({"ORG", "NORP", "EVENT", "PRODUCT", "LAW", "WORK_OF_ART"})
+
+
+def _of_kind(names: list[str], last: Answer, labels: frozenset[str]) -> str | None:
+    """The first name whose label in the last answer's excerpts is one of ``labels``."""
+    for name in names:
+        words = name.lower().split()
+        for m in last.mentions:
+            if m.label in labels and all(w in m.text.lower().split() for w in words):
+                return name
+    return None
+
+
 def _names(answer: Answer) -> str:
     return answer.resolved_question or answer.question
 
@@ -93,16 +113,26 @@ def resolve_followup(question: str, history: list[Answer]) -> str:
     rest = m.group("rest") if m else question
     if not previous:
         return question
+    names = [before[s:e] for s, e in previous]
     # A "who" or "where" answer names what the next question's "he" or "there" means.
-    first, final = previous[0], previous[-1]
-    name = last.answer if last.answer and last.answer_type == PERSON else before[first[0] : first[1]]
-    place = last.answer if last.answer and last.answer_type == PLACE else before[final[0] : final[1]]
-    resolved = _PERSONAL.sub(lambda p: f"{name}'s" if p.group(1).lower() in ("his", "hers") else name, rest)
-    resolved = _THERE.sub(f"in {place}", resolved)
-    if not entities(rest):
-        resolved = _THING.sub(lambda p: f"{name}'s" if p.group(1).lower() in ("their", "its") else name, resolved)
+    # The bold short answer (a bare answer when the turn carries no citations, as in a test).
+    short = last.short_answer if last.citations else last.answer
+    person = short if short and last.answer_type == PERSON else _of_kind(names, last, _PEOPLE) or names[0]
+    place = short if short and last.answer_type == PLACE else _of_kind(names[::-1], last, _PLACES) or names[-1]
+    thing = _of_kind(names, last, _THINGS)
+    if thing is not None and _of_kind([thing], last, _PEOPLE):
+        thing = None  # a name also tagged as a person is never "it"
+    resolved = rest
+    if person is not None:
+        resolved = _PERSONAL.sub(lambda p: f"{person}'s" if p.group(1).lower() in ("his", "hers") else person, resolved)
+    if place is not None:
+        resolved = _THERE.sub(f"in {place}", resolved)
+    if thing is not None and not entities(rest):
+        resolved = _THING.sub(lambda p: f"{thing}'s" if p.group(1).lower() in ("their", "its") else thing, resolved)
     if resolved != rest or entities(rest):
         return resolved
+    if _THING.search(rest):
+        return f"{rest.rstrip(' ?')} ({', '.join(names)})?"
     if m or len(rest.split()) <= 3:
         # No pronoun to replace: a bare "and when?" borrows the last question's names.
         names = ", ".join(before[s:e] for s, e in previous)

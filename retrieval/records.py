@@ -44,6 +44,15 @@ class Citation(BaseModel):
     also_in: list[str] = Field(default_factory=list)
 
 
+class Mention(BaseModel):
+    """A name in the cited excerpts and what kind of thing it is (a spaCy entity label)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    label: str
+
+
 class Answer(BaseModel):
     """The reply to one question. ``answer`` is None when newsbot declines."""
 
@@ -62,6 +71,8 @@ class Answer(BaseModel):
     answer_type: str | None = None
     confidence: float = 0.0
     date_filter: str | None = None
+    # Names of the cited excerpts with their kind, so a follow-up's "he" or "it" finds its referent.
+    mentions: list[Mention] = Field(default_factory=list)
 
     @property
     def short_answer(self) -> str | None:

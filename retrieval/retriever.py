@@ -54,7 +54,8 @@ class Retriever:
         embedder: Embedder,
         *,
         top_k: int = 10,
-        min_confidence: float = 0.42,
+        min_confidence: float | None = None,
+        bold_confidence: float | None = None,
         mode: Mode = "hybrid",
         fusion: str = "score",
         rrf_k: int = 60,
@@ -85,11 +86,16 @@ class Retriever:
         self.fusion = fusion
         self.rrf_k = rrf_k
         self.weights = (dense_weight, bm25_weight)
-        self.composer = AnswerComposer(
-            embedder, min_confidence=min_confidence, max_citations=max_citations, sentences=reader.chunks.sentences
-        )
         # Indexes written before BM25 was part of a generation get one built in memory.
         self.bm25 = BM25Index.load(reader.folder) or BM25Index.from_chunk_db(reader.chunks.db)
+        self.composer = AnswerComposer(
+            embedder,
+            min_confidence=min_confidence,
+            bold_confidence=bold_confidence,
+            max_citations=max_citations,
+            sentences=reader.chunks.sentences,
+            idf=self.bm25.idf,
+        )
         rows = reader.chunks.db.execute(
             "SELECT c.id, a.date FROM chunks c JOIN articles a ON a.id = c.article_id"
         ).fetchall()
@@ -109,6 +115,7 @@ class Retriever:
             options = {
                 "top_k": settings.top_k,
                 "min_confidence": settings.min_confidence,
+                "bold_confidence": settings.bold_confidence,
                 "mode": settings.search_mode,
                 "fusion": settings.fusion,
                 "rrf_k": settings.rrf_k,
@@ -174,14 +181,15 @@ class Retriever:
             raise ValueError("the question is empty; ask something, e.g. 'when does Scholz visit Kyiv?'")
         resolved = resolve_followup(question, history or [])
         ranking = self.rank(resolved, mode or self.mode, k or self.top_k)
+        window = ranking.window
         answer = self.composer.compose(
-            resolved, ranking.hits[: k or self.top_k], ranking.query_vector, max_citations=max_citations
+            resolved,
+            ranking.hits[: k or self.top_k],
+            ranking.query_vector,
+            asked=question,
+            date_filter=f"{window.text}: {window.describe()}" if window is not None else None,
+            max_citations=max_citations,
         )
-        answer.question = question
-        if resolved != question:
-            answer.resolved_question = resolved
-        if ranking.window is not None:
-            answer.date_filter = f"{ranking.window.text}: {ranking.window.describe()}"
         return answer, ranking.hits
 
     def rank(self, question: str, mode: Mode, k: int) -> Ranking:
@@ -228,19 +236,11 @@ class Retriever:
         return len(self._chunk_ids)
 
     def _dense(self, query_vector: np.ndarray, pool: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        size = len(self.reader.vectors)
-        if not size:
+        if not len(self.reader.vectors):
             return []
-        # A date window filters after the search, so it searches deeper to keep enough in range.
-        depth = min(size, pool if allowed is None else max(pool, 40 * pool))
-        scores, ids = self.reader.vectors.search(query_vector, depth)
-        keep = None if allowed is None else set(allowed.tolist())
-        pairs = [
-            (int(i), float(s))
-            for i, s in zip(ids[0], scores[0], strict=True)
-            if i >= 0 and (keep is None or int(i) in keep)
-        ]
-        return pairs[:pool]
+        # A date window filters inside FAISS: no in-window chunk is lost at any index size.
+        scores, ids = self.reader.vectors.search(query_vector, pool, allowed)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def _allowed(self, window: DateWindow | None) -> np.ndarray | None:
         if window is None:

@@ -1,22 +1,49 @@
 """The short answer inside an excerpt: the date, number, name or place the question asks for.
 
-No extractive reader model installs offline (they all download weights), so these are rules:
-find the candidates of the asked-for kind, drop those the question already names, and take the
-one nearest the question's own words in the sentence (answers sit beside what the question
-restates). When no candidate fits, there is no short answer and the excerpt is the answer.
+No extractive reader model installs offline (they all download weights). Candidates are the named
+entities spaCy found at index time whose label fits the question ("who" -> PERSON, "where" ->
+GPE/LOC/FAC, "when" -> DATE/TIME, "how many" -> CARDINAL/QUANTITY/MONEY/PERCENT); entities the
+question itself names are never the answer; of the rest, the one nearest the question's own words
+in the sentence wins (answers sit beside what the question restates). Chunks indexed without
+entities fall back to patterns. When no candidate fits, the excerpt alone is the answer.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from newsbot.retrieval.text import STOPWORDS, words
+from newsbot.index.entities import Entity
+from newsbot.retrieval.text import STOPWORDS, stem, words
 
-DATE, NUMBER, PERSON, PLACE = "date", "number", "person", "place"
+DATE, NUMBER, PERSON, PLACE, ORGANISATION = "date", "number", "person", "place", "organisation"
+
+# Which entity labels answer which kind of question.
+LABELS_FOR = {
+    DATE: frozenset({"DATE", "TIME"}),
+    NUMBER: frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}),
+    PERSON: frozenset({"PERSON", "ORG", "NORP"}),
+    PLACE: frozenset({"GPE", "LOC", "FAC"}),
+    ORGANISATION: frozenset({"ORG"}),
+}
+# "how long", "how old": durations and ages are DATE entities in OntoNotes.
+_DURATION = re.compile(r"\bhow\s+(long|old)\b", re.I)
+# "who is Scholz?" asks for a description, not another name: no entity answers it.
+_DESCRIPTION = re.compile(
+    r"^\s*(?:who|what)\s+(?:is|was|are|were)\s+(?:the\s+)?[A-Za-z][\w.\-]*(?:\s+[A-Za-z][\w.\-]*)?\s*\??\s*$", re.I
+)
 
 _TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
+    (
+        ORGANISATION,
+        re.compile(
+            r"\b(which|what)\s+(newspaper|paper|agency|company|firm|organi[sz]ation|party|broadcaster|channel|"
+            r"network|group|bank|union|alliance|bloc|ministry|court|team|club|university)\b",
+            re.I,
+        ),
+    ),
     (
         DATE,
         re.compile(
@@ -38,7 +65,7 @@ _TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"^\s*(who|whom|whose)\b|\bwho\s+(is|was|were|are|did|does|will)\b|"
             r"\b(which|what)\s+(person|president|minister|leader|official|man|woman|player|"
-            r"scientist|author|company|organi[sz]ation|team)\b",
+            r"scientist|author|politician|diplomat|journalist|spokesman|spokeswoman|spokesperson)\b",
             re.I,
         ),
     ),
@@ -112,11 +139,22 @@ class Span:
 
 
 def answer_type(question: str) -> str | None:
-    """date, number, person or place when the question asks for one, else None."""
+    """date, number, person, place or organisation when the question asks for one, else None."""
+    if _DESCRIPTION.match(question):
+        return None
     for kind, rule in _TYPE_RULES:
         if rule.search(question):
             return kind
     return None
+
+
+def labels_for(question: str, kind: str | None) -> frozenset[str]:
+    """The entity labels that can answer ``question`` of this kind."""
+    if kind is None:
+        return frozenset()
+    if kind == NUMBER and _DURATION.search(question):
+        return LABELS_FOR[NUMBER] | {"DATE"}
+    return LABELS_FOR[kind]
 
 
 def _candidates(text: str, kind: str) -> list[tuple[int, int]]:
@@ -146,23 +184,51 @@ def _after_preposition(text: str, start: int) -> bool:
     )
 
 
-def find_span(question: str, text: str, kind: str | None) -> Span | None:
+def candidates(
+    question: str, text: str, kind: str | None, entities: Sequence[Entity] | None = None
+) -> list[tuple[int, int]]:
+    """Spans of ``text`` that could answer: entities of a fitting label the question does not name.
+
+    ``entities`` are the text's stored entities (offsets into ``text``); None means the text was
+    indexed without them, and patterns stand in.
+    """
+    if kind is None:
+        return []
+    if entities is None:
+        found = _candidates(text, kind)
+    else:
+        wanted = labels_for(question, kind)
+        found = [(e.start, e.end) for e in entities if e.label in wanted]
+    asked = {stem(w) for w in words(question) if w not in STOPWORDS}
+    fresh = []
+    for start, end in found:
+        tokens = [stem(t) for t in words(text[start:end]) if t not in STOPWORDS]
+        # A name sharing a word with the question is what it asks about, not the answer ("who met
+        # Biden?" is not answered by "Joe Biden"); an amount may repeat its unit ("308 points").
+        named = all(t in asked for t in tokens) if kind in (DATE, NUMBER) else any(t in asked for t in tokens)
+        if tokens and not named:
+            fresh.append((start, end))
+    return fresh
+
+
+def find_span(question: str, text: str, kind: str | None, entities: Sequence[Entity] | None = None) -> Span | None:
     """The best candidate of ``kind`` in ``text``, or None when there is none the question lacks."""
     if kind is None:
         return None
-    asked = {w for w in words(question) if w not in STOPWORDS}
-    anchors = [m.start() for m in re.finditer(r"\w+", text) if m.group(0).lower() in asked]
-    fresh = []
-    for start, end in _candidates(text, kind):
-        tokens = [t for t in words(text[start:end]) if t not in STOPWORDS]
-        if tokens and not all(t in asked for t in tokens):  # named in the question: not the answer
-            fresh.append((start, end))
-    if kind == PLACE:
+    asked = {stem(w) for w in words(question) if w not in STOPWORDS}
+    # Where each of the question's words stands in the text: the answer sits amid all of them.
+    anchors: dict[str, list[int]] = {}
+    for m in re.finditer(r"\w+", text):
+        word = stem(m.group(0).lower())
+        if word in asked:
+            anchors.setdefault(word, []).append(m.start())
+    fresh = candidates(question, text, kind, entities)
+    if kind == PLACE and entities is None:
         # Places mostly follow a preposition; prefer those, but keep any name when none does.
         fresh = [s for s in fresh if _after_preposition(text, s[0])] or fresh
     best: tuple[float, int, int] | None = None
     for start, end in fresh:
-        score = -min((abs(a - start) for a in anchors), default=len(text))
+        score = -sum(min(abs(a - start) for a in places) for places in anchors.values()) if anchors else 0
         if best is None or score > best[0]:
             best = (score, start, end)
     if best is None:

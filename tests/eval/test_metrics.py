@@ -111,11 +111,25 @@ def test_short_answer_metrics_count_only_bold_spans_shorter_than_the_excerpt() -
 
     excerpt = "Scholz will travel to Kyiv on February 14-15."
     cited = [citation(1, excerpt)]
-    bold = Answer(question="q", answer="February 14-15", confident=True, citations=cited, answer_start=30,
-                  answer_end=44, answer_citation=1)
+    bold = Answer(
+        question="q",
+        answer="February 14-15",
+        confident=True,
+        citations=cited,
+        answer_start=30,
+        answer_end=44,
+        answer_citation=1,
+    )
     wrong = bold.model_copy(update={"answer": "Kyiv", "answer_start": 22, "answer_end": 26})
-    whole = Answer(question="q", answer=excerpt, confident=True, citations=cited, answer_start=0,
-                   answer_end=len(excerpt), answer_citation=1)
+    whole = Answer(
+        question="q",
+        answer=excerpt,
+        confident=True,
+        citations=cited,
+        answer_start=0,
+        answer_end=len(excerpt),
+        answer_citation=1,
+    )
     assert short_answer_correct(bold, ["february 14-15"]) is True
     assert short_answer_correct(wrong, ["February 14-15"]) is False
     assert short_answer_correct(whole, ["February 14-15"]) is None  # the excerpt is the answer: no bold

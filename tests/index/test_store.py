@@ -102,3 +102,21 @@ def test_builds_follow_the_store_settings(tmp_path: Path, fake_embedder) -> None
     reader.close()
     with pytest.raises(ValueError, match="ann_kind must be one of ivf-flat, ivf-sq8, hnsw, got 'pq'"):
         StoreOptions(ann_kind="pq")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["flat", *ANN_KINDS])
+def test_a_restricted_search_finds_every_allowed_vector_even_far_down(tmp_path: Path, kind: str) -> None:
+    # 3,000 vectors; the 5 allowed ones are the least similar to the query, so a search that
+    # filtered afterwards would have to go 2,995 deep to find them.
+    query, vectors = unit_vectors(1, seed=7), unit_vectors(3000)
+    order = np.argsort(vectors @ query[0])  # least similar first
+    allowed = order[:5].astype(np.int64) + 100
+    store = FaissStore(
+        32, flat_index_max=10_000 if kind == "flat" else 1000, ann_kind=kind if kind != "flat" else "ivf-flat"
+    )
+    store.add(np.arange(100, 3100), vectors)
+    store.save(tmp_path)
+    loaded = FaissStore.load(tmp_path, 32)
+    assert loaded.kind == kind
+    _, ids = loaded.search(query, 10, allowed)
+    assert set(ids[0][ids[0] >= 0].tolist()) == set(allowed.tolist())  # a post-filter would find none

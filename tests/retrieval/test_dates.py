@@ -23,6 +23,11 @@ REF = date(2022, 3, 20)
         ("in the past 3 days", date(2022, 3, 17), date(2022, 3, 20)),
         # A day with no year is its latest occurrence up to the newest article.
         ("what happened on 1 April?", date(2021, 4, 1), date(2021, 4, 1)),
+        # A day and month followed by more words still reads as a date after "on" or with a year.
+        ("what did putin say on february 24 about ukraine", date(2022, 2, 24), date(2022, 2, 24)),
+        ("talks on march 10 kyiv", date(2022, 3, 10), date(2022, 3, 10)),
+        ("march 3 2022 statement", date(2022, 3, 3), date(2022, 3, 3)),
+        ("news from 12 february", date(2022, 2, 12), date(2022, 2, 12)),
     ],
 )
 def test_date_words_become_a_window(question: str, start: date, end: date) -> None:
@@ -31,7 +36,19 @@ def test_date_words_become_a_window(question: str, start: date, end: date) -> No
     assert question[window.match_start : window.match_end] == window.text
 
 
-@pytest.mark.parametrize("question", ["when does Scholz visit Kyiv?", "he may go", "how many troops?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "when does Scholz visit Kyiv?",
+        "he may go",
+        "how many troops?",
+        # Words that only look like dates.
+        "why did protesters march 10 miles?",
+        "what may 3 nations sign?",
+        "what changed after the sept 11 attacks?",
+        "did the troops march 5 km to the border",
+    ],
+)
 def test_no_date_words_no_window(question: str) -> None:
     assert find_date_window(question, REF) is None
 

@@ -57,3 +57,44 @@ def test_span_is_found_and_excludes_what_the_question_names(question: str, text:
 def test_no_candidate_no_span() -> None:
     assert find_span("When did it happen?", "It happened after the talks.", "date") is None
     assert find_span("Why?", "Because.", None) is None
+
+
+SEED_SENTENCE = "As Macron and Putin meet in Moscow, German Chancellor Olaf Scholz will meet Biden in Washington, DC."
+
+
+def _entities(text: str, *named: tuple[str, str]):
+    from newsbot.index.entities import Entity
+
+    return tuple(Entity(text.index(name), text.index(name) + len(name), label) for name, label in named)
+
+
+def test_stored_entities_are_the_candidates_and_the_questions_own_names_are_not() -> None:
+    entities = _entities(
+        SEED_SENTENCE,
+        ("Macron", "PERSON"), ("Putin", "PERSON"), ("Moscow", "GPE"), ("German", "NORP"),
+        ("Olaf Scholz", "PERSON"), ("Biden", "PERSON"), ("Washington, DC", "GPE"),
+    )  # fmt: skip
+    span = find_span("who met Biden?", SEED_SENTENCE, answer_type("who met Biden?"), entities)
+    assert span is not None and SEED_SENTENCE[span.start : span.end] == "Olaf Scholz"
+    span = find_span("where will Scholz meet Biden?", SEED_SENTENCE, "place", entities)
+    assert span is not None and SEED_SENTENCE[span.start : span.end] == "Washington, DC"
+    # Entities of no fitting label: no short answer rather than a guess.
+    assert find_span("how many people met?", SEED_SENTENCE, "number", entities) is None
+
+
+@pytest.mark.parametrize("question", ["who is Scholz?", "who is Macron?", "what is NATO?", "Who was Olaf Scholz"])
+def test_who_is_x_asks_for_a_description_not_a_name(question: str) -> None:
+    assert answer_type(question) is None
+
+
+@pytest.mark.parametrize(
+    "question,kind",
+    [
+        ("which newspaper reported it?", "organisation"),
+        ("what agency said that?", "organisation"),
+        ("who warned the west?", "person"),
+        ("how long did the talks last?", "number"),
+    ],
+)
+def test_question_kinds(question: str, kind: str) -> None:
+    assert answer_type(question) == kind

@@ -1,0 +1,163 @@
+"""Fit the sentence ranker and its thresholds on the dev halves of the eval sets.
+
+    python scripts/train_ranker.py collect   # index each set, ask its dev questions, save features
+    python scripts/train_ranker.py fit       # features -> retrieval/models/sentence_ranker.json
+
+`collect` needs the real model and takes minutes; it writes corpora/eval/ranker/dev_features.npz
+(numbers only: features, labels, and whether the bold span found in each sentence is right).
+`fit` is deterministic and takes seconds; tests/retrieval/test_ranker.py checks that it reproduces
+the shipped JSON from the committed features. Only dev questions are used: test halves stay unseen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT / "corpora" / "eval"
+FEATURES_FILE = EVAL / "ranker" / "dev_features.npz"
+SETS = ("xquad_en", "covidqa", "news_qa")
+# Each set's questions are also asked of another set's corpus, where they must be declined.
+CROSS = {"xquad_en": "covidqa", "covidqa": "xquad_en", "news_qa": "xquad_en"}
+# Targets the thresholds are fitted to (on dev): at most this share of answerable questions
+# declined, and bold short answers right at least this often.
+MAX_ANSWERABLE_DECLINED = 0.05
+MIN_BOLD_PRECISION = 0.90
+
+
+def _retriever(dataset, cache: Path, settings, embedder):
+    from newsbot.index.builder import IndexBuilder
+    from newsbot.retrieval.evaluate import cache_folder
+    from newsbot.retrieval.retriever import Retriever
+
+    folder = cache_folder(dataset, cache)
+    IndexBuilder.from_settings(settings, embedder).build(folder / "seeds", folder / "index", show_progress_bar=True)
+    return Retriever.open(folder / "index", embedder=embedder, settings=settings, question_cache=0)
+
+
+def _rows(retriever, question: str, gold: tuple[str, ...]) -> list[list[float]]:
+    """One row per candidate sentence: features, label, span found, span right."""
+    from newsbot.retrieval.ranker import FEATURES
+    from newsbot.retrieval.spans import answer_type, find_span
+    from newsbot.retrieval.text import normalize
+
+    composer, kind = retriever.composer, answer_type(question)
+    ranking = retriever.rank(question, retriever.mode, retriever.top_k)
+    golds = [normalize(g) for g in gold if normalize(g)]
+    rows = []
+    for c in composer.candidates(question, ranking.hits[: retriever.top_k], ranking.query_vector, kind):
+        label = any(g in normalize(c.text) for g in golds)
+        span = find_span(question, c.text, kind, c.entities)
+        right = span is not None and any(g in normalize(c.text[span.start : span.end]) for g in golds)
+        rows.append([c.row[f] for f in FEATURES] + [float(label), float(span is not None), float(right)])
+    return rows
+
+
+def collect(cache: Path, out: Path) -> None:
+    from newsbot.config.settings import load_settings
+    from newsbot.index.embedder import SentenceTransformerEmbedder
+    from newsbot.retrieval.evaluate import load_dataset
+
+    settings = load_settings()
+    embedder = SentenceTransformerEmbedder(settings.model_name, settings.batch_size)
+    present = [s for s in SETS if (EVAL / s / "queries.jsonl").is_file()]
+    datasets = {s: load_dataset(EVAL / s).split("dev") for s in present}
+    retrievers = {s: _retriever(datasets[s], cache, settings, embedder) for s in present}
+    rows, groups, answerable, group = [], [], [], 0
+    for name, dataset in datasets.items():
+        asked = [(retrievers[name], q, True) for q in dataset.queries]
+        asked += [(retrievers[name], q, False) for q in dataset.unanswerable]
+        if CROSS[name] in retrievers:
+            asked += [(retrievers[CROSS[name]], q, False) for q in dataset.queries]
+        for n, (retriever, query, can) in enumerate(asked):
+            found = _rows(retriever, query.question, query.answers if can else ())
+            if not found:
+                found = [[0.0] * (len(rows[0]) if rows else 15)]  # a question with no candidates at all
+            rows += found
+            groups += [group] * len(found)
+            answerable += [can] * len(found)
+            group += 1
+            if n % 200 == 0:
+                print(f"{name}: {n}/{len(asked)}", file=sys.stderr)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    data = np.asarray(rows, dtype=np.float32)
+    np.savez_compressed(out, rows=data, groups=np.asarray(groups, np.int32), answerable=np.asarray(answerable))
+    print(f"{len(data)} candidates from {group} questions -> {out}", file=sys.stderr)
+
+
+def fit(features: Path, out: Path) -> dict:
+    """Logistic regression on the answerable questions' sentences; thresholds from every question."""
+    from sklearn.linear_model import LogisticRegression
+
+    from newsbot.retrieval.ranker import FEATURES, SentenceRanker
+
+    data = np.load(features, allow_pickle=False)
+    rows, groups, answerable = data["rows"].astype(np.float64), data["groups"], data["answerable"]
+    x, label, span_found, span_right = rows[:, : len(FEATURES)], rows[:, -3], rows[:, -2], rows[:, -1]
+    train = answerable.astype(bool)
+    mean, scale = x[train].mean(axis=0), x[train].std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=2000).fit((x[train] - mean) / scale, label[train])
+    ranker = SentenceRanker(FEATURES, mean, scale, model.coef_[0], float(model.intercept_[0]), 0.0, 0.0)
+    prob = ranker.predict(x)
+    best = {}  # question -> (its best candidate's probability, that candidate's row)
+    for i, g in enumerate(groups.tolist()):
+        if g not in best or prob[i] > best[g][0]:
+            best[g] = (prob[i], i)
+    top = np.asarray([best[g][0] for g in sorted(best)])
+    rows_at = np.asarray([best[g][1] for g in sorted(best)])
+    can = answerable[rows_at].astype(bool)
+    # The highest threshold that declines no more than the target share of answerable questions.
+    min_confidence = float(np.quantile(top[can], MAX_ANSWERABLE_DECLINED)) if can.any() else 0.5
+    bold = _bold_threshold(top, span_found[rows_at], span_right[rows_at], can & (top >= min_confidence))
+    result = SentenceRanker(
+        FEATURES, mean, scale, model.coef_[0], float(model.intercept_[0]), min_confidence, bold
+    ).to_json()
+    result["fitted_on"] = {
+        "questions": len(top),
+        "answerable": int(can.sum()),
+        "candidates": len(x),
+        "unanswerable_declined": round(float((top[~can] < min_confidence).mean()), 4) if (~can).any() else None,
+    }
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    return result
+
+
+def _bold_threshold(top: np.ndarray, found: np.ndarray, right: np.ndarray, shown: np.ndarray) -> float:
+    """The lowest confidence at which bold answers shown on dev are right often enough."""
+    candidates = sorted(set(np.round(top[shown & (found > 0)], 4).tolist()))
+    for t in candidates:
+        keep = shown & (found > 0) & (top >= t)
+        if keep.sum() >= 20 and right[keep].mean() >= MIN_BOLD_PRECISION:
+            return float(t)
+    return 1.0  # never precise enough: show no bold answers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="step", required=True)
+    c = sub.add_parser("collect", help="ask every dev question and save the candidates' features")
+    c.add_argument("--cache", type=Path, default=ROOT / "data" / "eval-cache", help="folder for the indexed corpora")
+    c.add_argument("--out", type=Path, default=FEATURES_FILE, help="where to write the features")
+    f = sub.add_parser("fit", help="fit the ranker and thresholds from saved features")
+    f.add_argument("--features", type=Path, default=FEATURES_FILE, help="features written by collect")
+    f.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "retrieval" / "models" / "sentence_ranker.json",
+        help="where to write the model",
+    )
+    args = parser.parse_args()
+    if args.step == "collect":
+        collect(args.cache, args.out)
+    else:
+        print(json.dumps(fit(args.features, args.out)["fitted_on"]))
+
+
+if __name__ == "__main__":
+    main()
