@@ -24,6 +24,8 @@ def test_the_eval_loader_reads_it() -> None:
     assert len(dataset.queries) >= 160
     assert all(q.answers and q.relevant for q in dataset.queries)
     assert len(dataset.ids_by_line) == 1658
+    assert len(dataset.unanswerable) >= 35
+    assert {len(dataset.split(name).queries) > 0 for name in ("dev", "test")} == {True}
 
 
 def test_the_indexer_reads_every_record(tmp_path: Path) -> None:
