@@ -122,6 +122,14 @@ def eval_command(
             "--k", min=1, max=50, help="Passages to answer from (default: settings top_k).", show_default=False
         ),
     ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="A saved `newsbot eval --json` run (e.g. of an earlier newsbot) to print beside this one, row by row.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Measure retrieval (R@k, MRR, nDCG), answers (hit@n, bold short answers), declining and latency on a question set."""
     from newsbot.retrieval.evaluate import SPLITS, DatasetError, load_dataset
@@ -130,6 +138,7 @@ def eval_command(
         fail("use either --mode or --compare, not both")
     if split not in SPLITS:
         fail(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
+    earlier = _earlier_run(against, split) if against else None
     settings = settings_from(top_k=k, search_mode=mode, fusion=fusion)
     modes = ["bm25", "dense", "hybrid"] if compare else [settings.search_mode]
     try:
@@ -148,6 +157,8 @@ def eval_command(
         "bold_confidence": composer.bold_confidence,
     }
     retriever.close()
+    if earlier is not None:
+        result["against"] = earlier
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
         return
@@ -204,6 +215,20 @@ def _score(dataset, others, retriever, modes: list[str], quiet: bool) -> dict:
     return result
 
 
+def _earlier_run(path: Path, split: str) -> dict:
+    """A saved run to compare with; it must have scored the same split."""
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        fail(f"cannot read --against {str(path)!r}: {exc}; give a file written by newsbot eval --json")
+    if not isinstance(earlier, dict) or "modes" not in earlier:
+        fail(f"--against {str(path)!r} is not a newsbot eval --json result (it has no 'modes')")
+    if earlier.get("split", "all") != split:
+        fail(f"--against {str(path)!r} scored the {earlier.get('split')!r} split, this run scores {split!r}")
+    earlier.setdefault("label", path.stem)
+    return earlier
+
+
 def _print(result: dict) -> None:
     table = Table(
         title=f"{result['dataset']} ({result['split']} split): {result['queries']} queries "
@@ -212,10 +237,19 @@ def _print(result: dict) -> None:
     table.add_column("mode")
     for c in COLUMNS:
         table.add_column(c, justify="right")
-    for m, s in result["modes"].items():
-        table.add_row(m, *[f"{s[c]:.0f}" if c.startswith("ms") else f"{s[c]:.3f}" for c in COLUMNS])
+    rows = list(result["modes"].items())
+    if "against" in result:
+        rows = [(f"{m} ({result['against']['label']})", s) for m, s in result["against"]["modes"].items()] + rows
+    for m, s in rows:
+        table.add_row(m, *[_cell(c, s) for c in COLUMNS])
     # Piped to a file the console is 80 columns wide; the table must not be cut to fit.
     Console(width=max(out.width, 160), highlight=False, soft_wrap=True).print(table)
+    earlier = result.get("against", {})
+    for unans in earlier.get("unanswerable", []):
+        out.print(
+            f"{earlier['label']}: unanswerable ({unans['set']} questions, {unans['mode']}): "
+            f"{unans['declined']:.1%} declined"
+        )
     for unans in result.get("unanswerable", []):
         out.print(f"unanswerable ({unans['set']} questions, {unans['mode']}): {unans['declined']:.1%} declined")
         trade = Table(title="decline trade-off by min_confidence")
@@ -226,3 +260,9 @@ def _print(result: dict) -> None:
                 f"{t['threshold']:.3f}", f"{t['answerable_declined']:.1%}", f"{t['unanswerable_declined']:.1%}"
             )
         out.print(trade)
+
+
+def _cell(column: str, scores: dict) -> str:
+    if column not in scores:
+        return "-"  # a run of an older newsbot that did not measure it
+    return f"{scores[column]:.0f}" if column.startswith("ms") else f"{scores[column]:.3f}"

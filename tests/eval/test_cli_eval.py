@@ -122,3 +122,20 @@ def test_chat_resolves_a_follow_up(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "understood as: when does Scholz go to Moscow?" in result.stdout
     assert "Scholz to visit Kyiv and Moscow" in result.stdout
+
+
+def test_eval_against_an_earlier_run_prints_both_and_refuses_another_split(tmp_path: Path) -> None:
+    dataset = write_set(tmp_path / "tiny", DOCS, QUERIES)
+    base = ["eval", str(dataset), "--mode", "bm25", "--cache", str(tmp_path / "c"), "--split", "all"]
+    saved = runner.invoke(command.app, [*base, "--json"])
+    assert saved.exit_code == 0, saved.output
+    earlier = tmp_path / "main-before.json"
+    earlier.write_text(saved.stdout)
+    result = runner.invoke(command.app, [*base, "--against", str(earlier)])
+    assert result.exit_code == 0, result.output
+    assert "bm25 (main-before)" in result.stdout
+    other_split = runner.invoke(command.app, [*base[:-1], "test", "--against", str(earlier)])
+    assert other_split.exit_code == 2 and "scored the 'all' split" in other_split.stderr
+    (tmp_path / "junk.json").write_text("[1, 2]")
+    junk = runner.invoke(command.app, [*base, "--against", str(tmp_path / "junk.json")])
+    assert junk.exit_code == 2 and "not a newsbot eval --json result" in junk.stderr
