@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from html import escape
 
-from telegram import InlineQueryResultArticle, InputTextMessageContent, LinkPreviewOptions
+from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 
 from newsbot.bot.render import render_answer, render_sources, split_html
+from newsbot.bot.sending import NO_PREVIEW
+from newsbot.bot.state import Context, state
 from newsbot.retrieval.records import Answer
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+INLINE_SETTLE_SECONDS = 0.4
+
+
+async def inline(update: Update, context: Context) -> None:
+    """Offers the answer to an inline query (@thisbot question) as shareable results."""
+    query = update.inline_query
+    if query is None:
+        return
+    bot = state(context)
+    question = query.query.strip()
+    if not question or len(question) > bot.settings.max_question_chars:
+        await query.answer([], cache_time=5)
+        return
+    # Telegram sends a query per keystroke: answer only the one the user stopped typing at.
+    user = query.from_user.id
+    bot.latest_inline[user] = query.id
+    await asyncio.sleep(INLINE_SETTLE_SECONDS)
+    if bot.latest_inline.get(user) != query.id:
+        return
+    answer = await asyncio.to_thread(bot.current().answer, question)
+    await query.answer(inline_results(answer), cache_time=300)
 
 
 def inline_results(answer: Answer) -> list[InlineQueryResultArticle]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 from urllib.parse import urlsplit
@@ -15,6 +16,8 @@ from rich.console import Console
 from newsbot.config.settings import Settings, explain, load_settings
 
 if TYPE_CHECKING:
+    from telegram.ext import Application
+
     from newsbot.retrieval.retriever import Retriever
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -112,11 +115,27 @@ def serve(
     verbose: Annotated[bool, typer.Option("--verbose", help="Log debug details.")] = False,
 ) -> None:
     """Run the Telegram bot (token from TELEGRAM_BOT_TOKEN; see README "Run the bot")."""
-    from telegram import Update
-    from telegram.error import InvalidToken, NetworkError
-
     from newsbot.bot.app import build_application
 
+    settings, token, secret = checked_settings(seeds, index_dir, webhook)
+    configure_logging([token, secret or ""], verbose)
+
+    # Load (or build) the index now, so problems surface as one clear line before polling starts.
+    retriever = open_retriever(settings)
+    application = build_application(settings, lambda _settings: retriever)
+    count = retriever.article_count
+    err.print(
+        f"serving {count} article{'s' if count != 1 else ''} by "
+        + (f"webhook at {webhook}" if webhook else "long polling")
+        + "; Ctrl+C stops"
+    )
+    run_application(application, settings, token, Webhook(webhook, listen, port, secret) if webhook else None)
+
+
+def checked_settings(
+    seeds: Path | None, index_dir: Path | None, webhook: str | None
+) -> tuple[Settings, str, str | None]:
+    """The settings, the token and the webhook secret, or one clear line and exit code 2."""
     try:
         settings = load_settings(seeds_dir=seeds, index_dir=index_dir)
     except ValidationError as exc:
@@ -135,27 +154,34 @@ def serve(
             fail(f"--webhook must be a full URL such as https://bot.example.org/telegram, got {webhook!r}")
         if not secret or not SECRET_SHAPE.match(secret):
             fail("webhook mode needs NEWSBOT_WEBHOOK_SECRET: 1-256 characters from A-Z, a-z, 0-9, _ and -")
-    configure_logging([token, secret or ""], verbose)
+    return settings, token, secret
 
-    # Load (or build) the index now, so problems surface as one clear line before polling starts.
-    retriever = open_retriever(settings)
-    application = build_application(settings, lambda _settings: retriever)
-    count = retriever.article_count
-    err.print(
-        f"serving {count} article{'s' if count != 1 else ''} by "
-        + (f"webhook at {webhook}" if webhook else "long polling")
-        + "; Ctrl+C stops"
-    )
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where Telegram posts updates, and where the bot listens for them."""
+
+    url: str
+    listen: str
+    port: int
+    secret: str | None
+
+
+def run_application(application: Application, settings: Settings, token: str, webhook: Webhook | None) -> None:
+    """Runs the bot until Ctrl+C; a failure to start is one clear line and exit code 1."""
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
+
     try:
         if webhook is None:
             application.run_polling(allowed_updates=Update.ALL_TYPES)
         else:
             application.run_webhook(
-                listen=listen,
-                port=port,
-                url_path=urlsplit(webhook).path.lstrip("/"),
-                webhook_url=webhook,
-                secret_token=secret,
+                listen=webhook.listen,
+                port=webhook.port,
+                url_path=urlsplit(webhook.url).path.lstrip("/"),
+                webhook_url=webhook.url,
+                secret_token=webhook.secret,
                 allowed_updates=Update.ALL_TYPES,
             )
     except InvalidToken:

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from telegram.ext import Application
 
 from newsbot.bot.app import build_application
-from newsbot.bot.handlers import Newsbot
+from newsbot.bot.state import Newsbot
 from newsbot.config.settings import Settings, load_settings
 from newsbot.retrieval.retriever import Retriever
 from tests.fakes.bot_api import FakeBotApi
