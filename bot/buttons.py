@@ -13,7 +13,7 @@ from newsbot.bot.memory import Turn
 from newsbot.bot.render import render_answer, render_passages, render_sources, split_html
 from newsbot.bot.sending import NO_PREVIEW, keyboard
 from newsbot.bot.state import Context, state
-from newsbot.retrieval.records import Citation, Hit
+from newsbot.retrieval.records import AlsoIn, Citation, Hit
 
 log = logging.getLogger(__name__)
 
@@ -93,4 +93,5 @@ def passage(n: int, hit: Hit) -> Citation:
         end=c.end,
         article_id=a.id,
         chunk_id=c.id,
+        also_in=tuple(AlsoIn.of(other) for other in hit.also_in),
     )
