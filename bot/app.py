@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 
 from newsbot.bot import access, answering, buttons, commands, inline, rebuild
+from newsbot.bot.replies import BotApiRequest
 from newsbot.bot.retry import RetryingRateLimiter, RetryingUpdatesRequest
 from newsbot.bot.state import STATE_KEY, Context, Newsbot, RetrieverFactory
 from newsbot.config.settings import Settings
@@ -66,7 +67,7 @@ def build_application(settings: Settings, retriever_factory: RetrieverFactory = 
         # garbage collector's sweeps keeps each collection short while answers churn objects.
         gc.collect()
         gc.freeze()
-        await application.bot.set_my_commands(COMMANDS)
+        await register_commands(application)
 
     application = (
         Application.builder()
@@ -74,7 +75,7 @@ def build_application(settings: Settings, retriever_factory: RetrieverFactory = 
         .base_url(settings.telegram_api_url)
         .rate_limiter(RetryingRateLimiter(max_retries=RATE_LIMIT_RETRIES, overall_max_rate=settings.send_rate))
         .concurrent_updates(CONCURRENT_UPDATES)
-        .connection_pool_size(CONNECTIONS)
+        .request(BotApiRequest(connection_pool_size=CONNECTIONS))
         .get_updates_request(RetryingUpdatesRequest(connection_pool_size=1))
         .post_init(post_init)
         .build()
@@ -82,6 +83,14 @@ def build_application(settings: Settings, retriever_factory: RetrieverFactory = 
     application.bot_data[STATE_KEY] = bot
     add_handlers(application)
     return application
+
+
+async def register_commands(application: Application) -> None:
+    """Sets the command menu clients show; best effort, since the commands work without it."""
+    try:
+        await application.bot.set_my_commands(COMMANDS)
+    except TelegramError as exc:  # e.g. a Bot API server that lacks or refuses setMyCommands
+        log.warning("could not register the command menu (setMyCommands failed: %s); the commands still work", exc)
 
 
 def add_handlers(application: Application) -> None:

@@ -39,8 +39,9 @@ SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts 
 class RedactingFormatter(logging.Formatter):
     """Formats records (tracebacks included) with every secret replaced by a placeholder.
 
-    Unless verbose, python-telegram-bot's own records lose their tracebacks: its network
-    errors are expected events, and newsbot reports them in one line of its own.
+    Unless verbose, python-telegram-bot's own records lose their tracebacks (its network errors
+    are expected events) but keep the exception's one-line reason: "Exception happened while
+    polling for updates" alone does not say what to fix.
     """
 
     def __init__(self, fmt: str, secrets: list[str], *, verbose: bool = False) -> None:
@@ -50,7 +51,10 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         if not self.verbose and record.exc_info and record.name.startswith("telegram"):
-            record = logging.makeLogRecord(record.__dict__ | {"exc_info": None, "exc_text": None})
+            exc = record.exc_info[1]
+            reason = f" ({type(exc).__name__}: {' '.join(str(exc).split())})" if exc is not None else ""
+            plain = {"msg": record.getMessage() + reason, "args": None, "exc_info": None, "exc_text": None}
+            record = logging.makeLogRecord(record.__dict__ | plain)
         text = super().format(record)
         for secret in self.secrets:
             text = text.replace(secret, "<redacted>")
@@ -170,7 +174,7 @@ class Webhook:
 def run_application(application: Application, settings: Settings, token: str, webhook: Webhook | None) -> None:
     """Runs the bot until Ctrl+C; a failure to start is one clear line and exit code 1."""
     from telegram import Update
-    from telegram.error import InvalidToken, NetworkError
+    from telegram.error import InvalidToken, NetworkError, TelegramError
 
     try:
         if webhook is None:
@@ -188,6 +192,8 @@ def run_application(application: Application, settings: Settings, token: str, we
         fail("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather (/token)", 1)
     except NetworkError as exc:
         fail(f"cannot reach the Bot API at {settings.telegram_api_url}: {_redact(str(exc), token)}", 1)
+    except TelegramError as exc:  # e.g. bot/replies.py's UnreadableReply: another server answered
+        fail(f"cannot use the Bot API at {settings.telegram_api_url}: {_redact(str(exc), token)}", 1)
 
 
 def _redact(text: str, token: str) -> str:
