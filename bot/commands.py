@@ -29,10 +29,11 @@ HELP = (
 
 
 def describe_corpus(corpus: Corpus) -> str:
-    """'3 news articles, dated 1 Feb 2022 to 11 Feb 2022'."""
-    text = f"{corpus.articles} news articles"
+    """'3 news articles, dated 1 Feb 2022 to 11 Feb 2022' (one article, one date: said once)."""
+    text = f"{corpus.articles} news article{'' if corpus.articles == 1 else 's'}"
     if corpus.first and corpus.last:
-        text += f", dated {format_date(corpus.first)} to {format_date(corpus.last)}"
+        first, last = format_date(corpus.first), format_date(corpus.last)
+        text += f", dated {first}" if first == last else f", dated {first} to {last}"
     return text
 
 

@@ -244,6 +244,19 @@ def test_start_and_help_describe_the_bot(bot_settings: Settings) -> None:
     run(scenario())
 
 
+def test_start_says_one_article_in_the_singular_and_one_date_once(bot_settings: Settings, tmp_path: Path) -> None:
+    seeds = write_corpus(tmp_path / "one", ARTICLES[:1])
+    settings = bot_settings.model_copy(update={"seeds_dir": seeds, "index_dir": tmp_path / "one-index"})
+
+    async def scenario() -> None:
+        async with running_bot(settings) as bot:
+            await bot.api.message("/start")
+            [start] = await bot.api.wait_for("sendMessage")
+            assert "questions from 1 news article, dated 11 Feb 2022, and cite" in start.params["text"]
+
+    run(scenario())
+
+
 def test_fake_api_reads_json_bodies_too(bot_settings: Settings) -> None:
     import aiohttp
 
