@@ -109,7 +109,6 @@ def scaled_index(
     corpus: IndexedCorpus, index_dir: Path, chunks: int, *, model: str, seed: int = 0, flat_index_max: int | None = None
 ) -> int:
     """Writes an index of about ``chunks`` chunks (whole articles) by replicating ``corpus``."""
-    from newsbot.index.bm25 import BM25Index
 
     rng = np.random.default_rng(seed)
     by_article: dict[str, list[int]] = {}
@@ -147,7 +146,6 @@ def scaled_index(
                 written += len(pieces)
             copy += 1
         # The retriever expects BM25 beside the vectors, as the builder writes it.
-        writer._chunks.db.commit()
-        BM25Index.from_chunk_db(writer._chunks.db).save(writer.folder)
+        writer.write_bm25()
         writer.commit()
     return written

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -17,10 +20,14 @@ from telegram.ext import (
     filters,
 )
 
-from newsbot.bot.handlers import Newsbot, RetrieverFactory
+from newsbot.bot import access, answering, buttons, commands, inline, rebuild
+from newsbot.bot.replies import BotApiRequest
 from newsbot.bot.retry import RetryingRateLimiter, RetryingUpdatesRequest
+from newsbot.bot.state import STATE_KEY, Context, Newsbot, RetrieverFactory
 from newsbot.config.settings import Settings
 from newsbot.retrieval.retriever import Retriever
+
+log = logging.getLogger(__name__)
 
 COMMANDS = [
     BotCommand("ask", "Answer a question from the articles"),
@@ -60,7 +67,7 @@ def build_application(settings: Settings, retriever_factory: RetrieverFactory = 
         # garbage collector's sweeps keeps each collection short while answers churn objects.
         gc.collect()
         gc.freeze()
-        await application.bot.set_my_commands(COMMANDS)
+        await register_commands(application)
 
     application = (
         Application.builder()
@@ -68,25 +75,48 @@ def build_application(settings: Settings, retriever_factory: RetrieverFactory = 
         .base_url(settings.telegram_api_url)
         .rate_limiter(RetryingRateLimiter(max_retries=RATE_LIMIT_RETRIES, overall_max_rate=settings.send_rate))
         .concurrent_updates(CONCURRENT_UPDATES)
-        .connection_pool_size(CONNECTIONS)
+        .request(BotApiRequest(connection_pool_size=CONNECTIONS))
         .get_updates_request(RetryingUpdatesRequest(connection_pool_size=1))
         .post_init(post_init)
         .build()
     )
-    application.bot_data["newsbot"] = bot
+    application.bot_data[STATE_KEY] = bot
+    add_handlers(application)
+    return application
+
+
+async def register_commands(application: Application) -> None:
+    """Sets the command menu clients show; best effort, since the commands work without it."""
+    try:
+        await application.bot.set_my_commands(COMMANDS)
+    except TelegramError as exc:  # e.g. a Bot API server that lacks or refuses setMyCommands
+        log.warning("could not register the command menu (setMyCommands failed: %s); the commands still work", exc)
+
+
+def add_handlers(application: Application) -> None:
+    """Every handler: the allow-list first, then one per command, message kind, button and inline."""
     private_or_group = filters.ChatType.PRIVATE | filters.ChatType.GROUPS
     new_messages = filters.UpdateType.MESSAGE & private_or_group
 
-    application.add_handler(TypeHandler(Update, bot.gate), group=-1)
-    application.add_handler(CommandHandler("start", bot.start, filters=new_messages))
-    application.add_handler(CommandHandler("help", bot.help, filters=new_messages))
-    application.add_handler(CommandHandler("ask", bot.ask, filters=new_messages))
-    application.add_handler(CommandHandler("sources", bot.sources, filters=new_messages))
-    application.add_handler(CommandHandler("reindex", bot.reindex, filters=new_messages))
-    application.add_handler(MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, bot.text))
-    application.add_handler(MessageHandler(new_messages & filters.COMMAND, bot.unknown_command))
-    application.add_handler(MessageHandler(new_messages & ~filters.TEXT, bot.not_text))
-    application.add_handler(CallbackQueryHandler(bot.button))
-    application.add_handler(InlineQueryHandler(bot.inline))
-    application.add_error_handler(bot.error)
-    return application
+    application.add_handler(TypeHandler(Update, access.gate), group=-1)
+    application.add_handler(CommandHandler("start", commands.start, filters=new_messages))
+    application.add_handler(CommandHandler("help", commands.help_command, filters=new_messages))
+    application.add_handler(CommandHandler("ask", commands.ask, filters=new_messages))
+    application.add_handler(CommandHandler("sources", commands.sources, filters=new_messages))
+    application.add_handler(CommandHandler("reindex", rebuild.reindex, filters=new_messages))
+    application.add_handler(MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, answering.text))
+    application.add_handler(MessageHandler(new_messages & filters.COMMAND, commands.unknown_command))
+    application.add_handler(MessageHandler(new_messages & ~filters.TEXT, answering.not_text))
+    application.add_handler(CallbackQueryHandler(buttons.button))
+    application.add_handler(InlineQueryHandler(inline.inline))
+    application.add_error_handler(error)
+
+
+async def error(update: object, context: Context) -> None:
+    """Logs the failure with its traceback and tells the user, briefly, that something broke."""
+    log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        with contextlib.suppress(TelegramError):
+            await update.effective_message.reply_text(
+                "Sorry, something went wrong on my side. Please try again in a moment."
+            )

@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from html import escape
 
-from telegram import InlineQueryResultArticle, InputTextMessageContent, LinkPreviewOptions
+from telegram import InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 
 from newsbot.bot.render import render_answer, render_sources, split_html
+from newsbot.bot.sending import NO_PREVIEW
+from newsbot.bot.state import Context, state
+from newsbot.bot.throttle import Verdict
 from newsbot.retrieval.records import Answer
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+INLINE_SETTLE_SECONDS = 0.4
+# An inline query cannot be answered with a message: the throttle's one note is a button above
+# the (empty) results; tapping it opens the private chat with /start.
+TOO_FAST = InlineQueryResultsButton("Asking too fast: try again in a few seconds", start_parameter="throttled")
+
+
+async def inline(update: Update, context: Context) -> None:
+    """Offers the answer to an inline query (@thisbot question) as shareable results."""
+    query = update.inline_query
+    if query is None:
+        return
+    bot = state(context)
+    question = query.query.strip()
+    if not question or len(question) > bot.settings.max_question_chars:
+        await query.answer([], cache_time=5)
+        return
+    # Telegram sends a query per keystroke: answer only the one the user stopped typing at.
+    user = query.from_user.id
+    bot.latest_inline[user] = query.id
+    await asyncio.sleep(INLINE_SETTLE_SECONDS)
+    if bot.latest_inline.get(user) != query.id:
+        return
+    # The same per-user budget as questions in chats; only settled queries spend it.
+    verdict = bot.throttle.check(user)
+    if verdict is not Verdict.ALLOW:
+        # Personal and short-lived: Telegram must not show this user's refusal to anyone else.
+        button = TOO_FAST if verdict is Verdict.WARN else None
+        await query.answer([], cache_time=5, is_personal=True, button=button)
+        return
+    answer = await asyncio.to_thread(bot.current().answer, question)
+    await query.answer(inline_results(answer), cache_time=300)
 
 
 def inline_results(answer: Answer) -> list[InlineQueryResultArticle]:

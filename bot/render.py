@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from html import escape
 
-from newsbot.retrieval.records import Answer, Citation
+from newsbot.retrieval.records import AlsoIn, Answer, Citation
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units
 # The tags this module emits; all are in Telegram's HTML subset.
@@ -46,11 +46,17 @@ def format_date(value: date | None) -> str | None:
     return f"{value.day} {value:%b %Y}" if value else None
 
 
-def _link(citation: Citation) -> str:
-    title = escape(citation.title or citation.path)
-    if citation.url and citation.url.startswith(("http://", "https://")):
-        return f'<a href="{escape(citation.url, quote=True)}">{title}</a>'
+def _link(article: Citation | AlsoIn) -> str:
+    title = escape(article.title or article.path)
+    if article.url and article.url.startswith(("http://", "https://")):
+        return f'<a href="{escape(article.url, quote=True)}">{title}</a>'
     return f"<b>{title}</b>"
+
+
+def _also_in(other: AlsoIn) -> str:
+    """Another article with the same statement: its linked title, then its source and date."""
+    meta = [escape(part) for part in (other.source, format_date(other.date)) if part]
+    return _link(other) + (f" ({', '.join(meta)})" if meta else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +109,7 @@ def _citation(citation: Citation, span: Span | None, *, full: bool) -> str:
     if full:
         where = f"{escape(citation.path)}, paragraph {citation.paragraph}, score {citation.score:.2f}"
         if citation.also_in:
-            where += "; also in " + ", ".join(escape(p) for p in citation.also_in)
+            where += "; also in " + ", ".join(_also_in(other) for other in citation.also_in)
         lines.append(f"<i>{where}</i>")
     return "\n".join(lines)
 

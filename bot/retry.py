@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import AIORateLimiter
-from telegram.request import HTTPXRequest
+
+from newsbot.bot.replies import UpdatesRequest
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +93,15 @@ class RetryingRateLimiter(AIORateLimiter):
         )
 
 
-class RetryingUpdatesRequest(HTTPXRequest):
+class RetryingUpdatesRequest(UpdatesRequest):
     """The connection that fetches updates, with the same retries for 5xx and dropped connections.
 
     PTB sends getUpdates past the rate limiter, so RetryingRateLimiter never sees it. Its polling
     loop retries on its own, but the last call on shutdown, the one that tells Telegram which
     updates were handled, is tried once: a dropped connection there means the next start fetches
     and answers those updates again. getUpdates is safe to repeat (the offset says what to send).
-    A timeout is not retried: for a long poll it only means nothing new arrived.
+    A timeout is not retried: for a long poll it only means nothing new arrived. Updates PTB
+    cannot read are dropped with a warning (UpdatesRequest).
     """
 
     def __init__(self, *, attempts: int = 4, first_pause: float = 0.25, **options: Any) -> None:

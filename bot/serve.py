@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 from urllib.parse import urlsplit
@@ -15,6 +16,8 @@ from rich.console import Console
 from newsbot.config.settings import Settings, explain, load_settings
 
 if TYPE_CHECKING:
+    from telegram.ext import Application
+
     from newsbot.retrieval.retriever import Retriever
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -36,8 +39,9 @@ SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts 
 class RedactingFormatter(logging.Formatter):
     """Formats records (tracebacks included) with every secret replaced by a placeholder.
 
-    Unless verbose, python-telegram-bot's own records lose their tracebacks: its network
-    errors are expected events, and newsbot reports them in one line of its own.
+    Unless verbose, python-telegram-bot's own records lose their tracebacks (its network errors
+    are expected events) but keep the exception's one-line reason: "Exception happened while
+    polling for updates" alone does not say what to fix.
     """
 
     def __init__(self, fmt: str, secrets: list[str], *, verbose: bool = False) -> None:
@@ -47,7 +51,10 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         if not self.verbose and record.exc_info and record.name.startswith("telegram"):
-            record = logging.makeLogRecord(record.__dict__ | {"exc_info": None, "exc_text": None})
+            exc = record.exc_info[1]
+            reason = f" ({type(exc).__name__}: {' '.join(str(exc).split())})" if exc is not None else ""
+            plain = {"msg": record.getMessage() + reason, "args": None, "exc_info": None, "exc_text": None}
+            record = logging.makeLogRecord(record.__dict__ | plain)
         text = super().format(record)
         for secret in self.secrets:
             text = text.replace(secret, "<redacted>")
@@ -112,11 +119,27 @@ def serve(
     verbose: Annotated[bool, typer.Option("--verbose", help="Log debug details.")] = False,
 ) -> None:
     """Run the Telegram bot (token from TELEGRAM_BOT_TOKEN; see README "Run the bot")."""
-    from telegram import Update
-    from telegram.error import InvalidToken, NetworkError
-
     from newsbot.bot.app import build_application
 
+    settings, token, secret = checked_settings(seeds, index_dir, webhook)
+    configure_logging([token, secret or ""], verbose)
+
+    # Load (or build) the index now, so problems surface as one clear line before polling starts.
+    retriever = open_retriever(settings)
+    application = build_application(settings, lambda _settings: retriever)
+    count = retriever.article_count
+    err.print(
+        f"serving {count} article{'s' if count != 1 else ''} by "
+        + (f"webhook at {webhook}" if webhook else "long polling")
+        + "; Ctrl+C stops"
+    )
+    run_application(application, settings, token, Webhook(webhook, listen, port, secret) if webhook else None)
+
+
+def checked_settings(
+    seeds: Path | None, index_dir: Path | None, webhook: str | None
+) -> tuple[Settings, str, str | None]:
+    """The settings, the token and the webhook secret, or one clear line and exit code 2."""
     try:
         settings = load_settings(seeds_dir=seeds, index_dir=index_dir)
     except ValidationError as exc:
@@ -135,33 +158,42 @@ def serve(
             fail(f"--webhook must be a full URL such as https://bot.example.org/telegram, got {webhook!r}")
         if not secret or not SECRET_SHAPE.match(secret):
             fail("webhook mode needs NEWSBOT_WEBHOOK_SECRET: 1-256 characters from A-Z, a-z, 0-9, _ and -")
-    configure_logging([token, secret or ""], verbose)
+    return settings, token, secret
 
-    # Load (or build) the index now, so problems surface as one clear line before polling starts.
-    retriever = open_retriever(settings)
-    application = build_application(settings, lambda _settings: retriever)
-    count = retriever.article_count
-    err.print(
-        f"serving {count} article{'s' if count != 1 else ''} by "
-        + (f"webhook at {webhook}" if webhook else "long polling")
-        + "; Ctrl+C stops"
-    )
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where Telegram posts updates, and where the bot listens for them."""
+
+    url: str
+    listen: str
+    port: int
+    secret: str | None
+
+
+def run_application(application: Application, settings: Settings, token: str, webhook: Webhook | None) -> None:
+    """Runs the bot until Ctrl+C; a failure to start is one clear line and exit code 1."""
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
     try:
         if webhook is None:
             application.run_polling(allowed_updates=Update.ALL_TYPES)
         else:
             application.run_webhook(
-                listen=listen,
-                port=port,
-                url_path=urlsplit(webhook).path.lstrip("/"),
-                webhook_url=webhook,
-                secret_token=secret,
+                listen=webhook.listen,
+                port=webhook.port,
+                url_path=urlsplit(webhook.url).path.lstrip("/"),
+                webhook_url=webhook.url,
+                secret_token=webhook.secret,
                 allowed_updates=Update.ALL_TYPES,
             )
     except InvalidToken:
         fail("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather (/token)", 1)
     except NetworkError as exc:
         fail(f"cannot reach the Bot API at {settings.telegram_api_url}: {_redact(str(exc), token)}", 1)
+    except TelegramError as exc:  # e.g. bot/replies.py's UnreadableReply: another server answered
+        fail(f"cannot use the Bot API at {settings.telegram_api_url}: {_redact(str(exc), token)}", 1)
 
 
 def _redact(text: str, token: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from newsbot.retrieval.records import Answer, Citation
+from newsbot.retrieval.records import AlsoIn, Answer, Citation
 
 
 def citation_line(c: Citation) -> str:
@@ -15,6 +15,12 @@ def citation_line(c: Citation) -> str:
         f"paragraph {c.paragraph}",
     ]
     return " — ".join(parts)
+
+
+def also_in_line(other: AlsoIn) -> str:
+    """Another article with the same statement: title (source, date), then where to find it."""
+    meta = ", ".join(part for part in (other.source, other.date.isoformat() if other.date else None) if part)
+    return f"{other.title}{f' ({meta})' if meta else ''}, {other.url or other.path}"
 
 
 def excerpt_text(answer: Answer, c: Citation) -> Text:
@@ -58,6 +64,6 @@ def render_answer(answer: Answer) -> Text:
         text.append(excerpt_text(answer, c))
         text.append(f"    {citation_line(c)}\n", style="dim")
         text.append(f"    {c.url or c.path}\n", style="dim")
-        if c.also_in:
-            text.append(f"    also in: {'; '.join(c.also_in)}\n", style="dim")
+        for other in c.also_in:
+            text.append(f"    also in: {also_in_line(other)}\n", style="dim")
     return text

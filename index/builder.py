@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from newsbot.index.bm25 import BM25Index
 from newsbot.index.chunking import Chunker, excerpt_spans
 from newsbot.index.embedder import Embedder, SpanEmbedder, SpanVectors
 from newsbot.index.entities import EntityTagger, SpacyTagger, within
@@ -179,8 +178,7 @@ class IndexBuilder:
                 writer.add_article(article, chunks, embedded.vectors[row : row + len(chunks)], sentences)
                 row += len(chunks)
             report.chunks_embedded = row
-            # BM25 has no incremental update: rebuilt from the new generation's chunk store.
-            BM25Index.from_chunk_db(writer._chunks.db).save(writer.folder)
+            writer.write_bm25()
             if on_write is not None:
                 on_write(writer)
             report.articles, report.chunks = len(manifest.articles), manifest.chunk_count

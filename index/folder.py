@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock, Timeout
 
+from newsbot.index.bm25 import BM25Index
 from newsbot.index.chunkstore import CHUNKS, ChunkStore, ChunkStoreWriter
 from newsbot.index.manifest import (
     MANIFEST,
@@ -209,6 +210,13 @@ class IndexWriter:
         )
         if chunks:
             self.manifest.next_chunk_id = max(self.manifest.next_chunk_id, chunks[-1].id + 1)
+
+    def write_bm25(self) -> None:
+        """Builds BM25 over every chunk of the new generation, as written so far, and saves it there.
+
+        bm25s has no incremental update, so each generation gets its own from the chunk store.
+        """
+        BM25Index.from_chunk_db(self._chunks.db).save(self.folder)
 
     def commit(self) -> Path:
         """Writes everything, flushes it to disk, and makes it the live generation."""

@@ -15,9 +15,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["Answer", "Article", "Citation", "Hit", "Retriever", "Settings", "load_settings"]
+__all__ = ["AlsoIn", "Answer", "Article", "Citation", "Hit", "Retriever", "Settings", "load_settings"]
 
 _HOMES = {
+    "AlsoIn": "newsbot.retrieval.records",
     "Answer": "newsbot.retrieval.records",
     "Citation": "newsbot.retrieval.records",
     "Hit": "newsbot.retrieval.records",
@@ -30,7 +31,7 @@ _HOMES = {
 if TYPE_CHECKING:
     from newsbot.config.settings import Settings, load_settings
     from newsbot.index.records import Article
-    from newsbot.retrieval.records import Answer, Citation, Hit
+    from newsbot.retrieval.records import AlsoIn, Answer, Citation, Hit
     from newsbot.retrieval.retriever import Retriever
 
 

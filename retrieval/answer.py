@@ -14,7 +14,7 @@ from newsbot.index.embedder import Embedder
 from newsbot.index.entities import Entity, within
 from newsbot.index.records import ArticleInfo, Chunk, ChunkSentences
 from newsbot.retrieval.ranker import FEATURES, SentenceRanker
-from newsbot.retrieval.records import Answer, Citation, Hit, Mention
+from newsbot.retrieval.records import AlsoIn, Answer, Citation, Hit, Mention
 from newsbot.retrieval.spans import answer_type, candidates, find_span
 from newsbot.retrieval.text import normalize, stems
 
@@ -100,12 +100,6 @@ def _mentions(excerpts: list[Excerpt]) -> list[Mention]:
         for e in ex.entities or ():
             votes.setdefault(ex.text[e.start : e.end], Counter())[e.label] += 1
     return [Mention(text=name, label=count.most_common(1)[0][0]) for name, count in votes.items()]
-
-
-def describe(article: ArticleInfo) -> str:
-    """How "also in" names another article: title, source and date."""
-    bits = [b for b in (article.source, article.date.isoformat() if article.date else None) if b]
-    return f"{article.title} ({', '.join(bits)})" if bits else article.title
 
 
 class AnswerComposer:
@@ -346,5 +340,5 @@ class AnswerComposer:
             end=ex.end,
             article_id=a.id,
             chunk_id=c.id,
-            also_in=[describe(x) for x in ex.hit.also_in],
+            also_in=tuple(AlsoIn.of(x) for x in ex.hit.also_in),
         )

@@ -1,4 +1,4 @@
-"""Typed results: a Hit from search, and an Answer with its Citations."""
+"""Typed results: a Hit from search, and an Answer with its Citations (each with its AlsoIn)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,22 @@ class Hit:
     also_in: tuple[ArticleInfo, ...] = ()
 
 
+class AlsoIn(BaseModel):
+    """Another article carrying the same statement as a citation: enough to name and link it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str
+    source: str | None
+    date: date | None
+    url: str | None
+    path: str
+
+    @classmethod
+    def of(cls, article: ArticleInfo) -> AlsoIn:
+        return cls(title=article.title, source=article.source, date=article.date, url=article.url, path=article.path)
+
+
 class Citation(BaseModel):
     """Where an excerpt comes from: ``excerpt == article text[start:end]``."""
 
@@ -41,7 +57,7 @@ class Citation(BaseModel):
     end: int
     article_id: str
     chunk_id: int
-    also_in: list[str] = Field(default_factory=list)
+    also_in: tuple[AlsoIn, ...] = ()
 
 
 class Mention(BaseModel):

@@ -47,6 +47,37 @@ def test_ask_json_prints_one_object_per_stdin_line_in_the_documented_shape(seeds
     assert citation["n"] == 1 and citation["date"] == "2022-02-06" and isinstance(citation["paragraph"], int)
 
 
+def test_the_terminal_names_each_other_article_of_a_citation_with_where_to_find_it():
+    from datetime import date
+
+    from newsbot.cli.terminal import render_answer
+    from newsbot.retrieval.records import AlsoIn, Answer, Citation
+
+    others = (
+        AlsoIn(title="Wire copy", source="Wire", date=date(2022, 2, 12), url="https://example.org/w", path="w.txt"),
+        AlsoIn(title="Plain", source=None, date=None, url=None, path="p.txt"),
+    )
+    cited = Citation(
+        n=1,
+        title="T",
+        source="S",
+        date=None,
+        url=None,
+        path="t.txt",
+        paragraph=1,
+        excerpt="E.",
+        score=0.5,
+        start=0,
+        end=2,
+        article_id="a",
+        chunk_id=1,
+        also_in=others,
+    )
+    shown = render_answer(Answer(question="q", answer="E.", confident=True, citations=[cited])).plain
+    assert "also in: Wire copy (Wire, 2022-02-12), https://example.org/w\n" in shown
+    assert "also in: Plain, p.txt\n" in shown
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

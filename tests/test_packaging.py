@@ -15,8 +15,8 @@ USER_CODE = """
 import config, bot                      # the user's own modules, not newsbot's
 assert config.MINE and bot.MINE
 import newsbot
-from newsbot import Answer, Article, Citation, Hit, Retriever, Settings, load_settings
-assert sorted(newsbot.__all__) == ["Answer", "Article", "Citation", "Hit", "Retriever", "Settings", "load_settings"]
+from newsbot import AlsoIn, Answer, Article, Citation, Hit, Retriever, Settings, load_settings
+assert sorted(newsbot.__all__) == ["AlsoIn", "Answer", "Article", "Citation", "Hit", "Retriever", "Settings", "load_settings"]
 assert load_settings().top_k >= 1
 import newsbot.command                  # the console script's module, every front end with it
 print(Path(newsbot.__file__).parent)

@@ -15,10 +15,10 @@ from pydantic import SecretStr
 from telegram.ext import Application
 
 from newsbot.bot.app import build_application
-from newsbot.bot.handlers import Newsbot
+from newsbot.bot.state import Newsbot
 from newsbot.config.settings import Settings, load_settings
 from newsbot.retrieval.retriever import Retriever
-from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.bot_api import FakeBotApi, Faults
 from tests.fakes.embedder import FakeEmbedder
 
 ADMIN = 7
@@ -91,10 +91,17 @@ class Running:
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, factory: Callable[[Settings], Retriever] | None = None, *, polling: bool = True
+    settings: Settings,
+    factory: Callable[[Settings], Retriever] | None = None,
+    *,
+    polling: bool = True,
+    faults: Faults | None = None,
 ) -> AsyncIterator[Running]:
-    """Starts the fake API and the bot (long polling unless told otherwise); stops both afterwards."""
+    """Starts the fake API (with ``faults`` from the first call) and the bot (long polling unless
+    told otherwise); stops both afterwards."""
     async with FakeBotApi() as api:
+        if faults is not None:
+            api.inject(faults)
         settings = settings.model_copy(
             update={"telegram_api_url": api.base_url, "telegram_bot_token": SecretStr(api.token)}
         )

@@ -244,6 +244,38 @@ def test_start_and_help_describe_the_bot(bot_settings: Settings) -> None:
     run(scenario())
 
 
+def test_start_says_one_article_in_the_singular_and_one_date_once(bot_settings: Settings, tmp_path: Path) -> None:
+    seeds = write_corpus(tmp_path / "one", ARTICLES[:1])
+    settings = bot_settings.model_copy(update={"seeds_dir": seeds, "index_dir": tmp_path / "one-index"})
+
+    async def scenario() -> None:
+        async with running_bot(settings) as bot:
+            await bot.api.message("/start")
+            [start] = await bot.api.wait_for("sendMessage")
+            assert "questions from 1 news article, dated 11 Feb 2022, and cite" in start.params["text"]
+
+    run(scenario())
+
+
+def test_inline_queries_spend_the_same_per_user_budget_as_questions(bot_settings: Settings) -> None:
+    settings = bot_settings.model_copy(update={"throttle_questions": 2, "throttle_seconds": 600})
+
+    async def scenario() -> None:
+        async with running_bot(settings) as bot:
+            await bot.api.message(QUESTION, chat_id=70, user_id=70)
+            await bot.api.wait_for("sendMessage")
+            for n, user in enumerate((70, 70, 70, 71), 1):  # each settles before the next is typed
+                await bot.api.inline(QUESTION, user_id=user)
+                await bot.api.wait_for("answerInlineQuery", count=n)
+            allowed, warned, dropped, other = bot.api.sent("answerInlineQuery")
+            assert allowed.params["results"] and other.params["results"]
+            assert warned.params["results"] == [] and "Asking too fast" in warned.params["button"]
+            assert dropped.params["results"] == [] and "button" not in dropped.params
+            assert warned.params["is_personal"] and dropped.params["is_personal"]  # not cached for others
+
+    run(scenario())
+
+
 def test_fake_api_reads_json_bodies_too(bot_settings: Settings) -> None:
     import aiohttp
 

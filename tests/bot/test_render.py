@@ -17,7 +17,7 @@ from newsbot.bot.render import (
     split_html,
     utf16_len,
 )
-from newsbot.retrieval.records import Answer, Citation
+from newsbot.retrieval.records import AlsoIn, Answer, Citation
 from tests.fakes.telegram_html import ALLOWED, parse, tags_used, visible_text
 
 NASTY = 'Tom & Jerry <script>alert("x")</script> say "hi" > 3 <b>not bold</b> 😀'
@@ -80,6 +80,22 @@ def test_title_is_linked_only_when_the_url_is_known() -> None:
     assert '<a href="https://example.org/a?x=1&amp;y=&quot;q&quot;">' in linked
     bare = render_answer(answer(citations=[citation(url=None)]))
     assert "<a " not in bare and "<b>Title 1 &lt;i&gt;&amp;&lt;/i&gt;</b>" in bare
+
+
+def test_also_in_names_and_links_each_other_article_in_the_full_citation() -> None:
+    others = (
+        AlsoIn(
+            title="Other <x>", source="Wire", date=date(2022, 2, 12), url="https://example.org/o?a=1&b=2", path="o.txt"
+        ),
+        AlsoIn(title="Plain", source=None, date=None, url=None, path="p.txt"),
+    )
+    html = render_sources(answer(citations=[citation(also_in=others)]))
+    parse(html)
+    assert (
+        '; also in <a href="https://example.org/o?a=1&amp;b=2">Other &lt;x&gt;</a> (Wire, 12 Feb 2022), <b>Plain</b>'
+        in html
+    )
+    assert "Other" not in render_answer(answer(citations=[citation(also_in=others)]))  # short form: no also-in
 
 
 def test_decline_says_so_and_lists_the_nearest_articles() -> None:

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from newsbot.command import app
 from newsbot.config.settings import Settings
 from tests.bot.conftest import ROOT_DIR, run, running_bot
-from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.bot_api import FakeBotApi, Faults
 
 
 def free_port() -> int:
@@ -144,35 +144,65 @@ def restore_logging() -> Iterator[None]:
         root.setLevel(level)
 
 
-@pytest.mark.usefixtures("restore_logging")
-def test_a_token_the_api_rejects_is_one_clear_line_and_never_printed(tmp_path: Path, monkeypatch) -> None:
+def serve_until_it_fails(tmp_path: Path, api: FakeBotApi, token: str) -> Result:
+    """`newsbot serve` in this process (fake embedder) against ``api``, run on a loop of its own
+    for as long as serve runs; for starts that fail, since serve returns only then."""
     import threading
 
-    import newsbot.bot.serve
     from tests.bot.conftest import ARTICLES, write_corpus
-    from tests.fakes.embedder import FakeEmbedder
 
-    monkeypatch.setattr(newsbot.bot.serve, "make_embedder", lambda settings: FakeEmbedder())
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, daemon=True).start()
-    api = asyncio.run_coroutine_threadsafe(FakeBotApi().start(), loop).result(10)
-    wrong = "987654:WRONG-secret_value"
+    asyncio.run_coroutine_threadsafe(api.start(), loop).result(10)
+    # run_polling runs on this thread's event loop and closes it when done: one per serve.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     try:
-        result = CliRunner().invoke(
+        return CliRunner().invoke(
             app,
             ["serve"],
             env={
-                "TELEGRAM_BOT_TOKEN": wrong,
+                "TELEGRAM_BOT_TOKEN": token,
                 "NEWSBOT_TELEGRAM_API_URL": api.base_url,
                 "NEWSBOT_SEEDS_DIR": str(write_corpus(tmp_path / "seeds", ARTICLES)),
                 "NEWSBOT_INDEX_DIR": str(tmp_path / "index"),
             },
         )
     finally:
+        asyncio.set_event_loop(None)
         asyncio.run_coroutine_threadsafe(api.stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
+
+
+@pytest.fixture
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    import newsbot.bot.serve
+    from tests.fakes.embedder import FakeEmbedder
+
+    monkeypatch.setattr(newsbot.bot.serve, "make_embedder", lambda settings: FakeEmbedder())
+
+
+@pytest.mark.usefixtures("restore_logging", "fake_model")
+def test_a_token_the_api_rejects_is_one_clear_line_and_never_printed(tmp_path: Path) -> None:
+    api = FakeBotApi()
+    wrong = "987654:WRONG-secret_value"
+    result = serve_until_it_fails(tmp_path, api, wrong)
     assert result.exit_code == 1, result.output
     assert "Telegram rejected TELEGRAM_BOT_TOKEN" in result.output
     assert wrong not in result.output and "WRONG-secret" not in result.output
     assert "Traceback" not in result.output
     assert [c.status for c in api.calls if c.method == "getMe"] == [401]
+
+
+@pytest.mark.usefixtures("restore_logging", "fake_model")
+@pytest.mark.parametrize(
+    "kind, said",
+    [("malformed", "its reply is not JSON: '<html><body><h1>Welcome to nginx!"), ("no_result", "not a Bot API reply")],
+)
+def test_a_reply_that_is_not_bot_api_json_stops_serve_with_one_clear_line(tmp_path: Path, kind: str, said: str) -> None:
+    api = FakeBotApi()
+    api.inject(Faults({}, script={"getMe": [kind]}))
+    result = serve_until_it_fails(tmp_path, api, api.token)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert line.startswith(f"error: cannot use the Bot API at {api.base_url}: ") and said in line, line
+    assert "Traceback" not in result.output

@@ -4,7 +4,9 @@ Requests arrive as ``POST /bot<token>/<method>`` with form-encoded (values JSON-
 they are plain strings) or JSON bodies; replies are ``{"ok": true, "result": ...}`` or
 ``{"ok": false, "error_code": ..., "description": ..., "parameters": ...}``. Tests push updates
 (``message``, ``press``, ``inline``), then wait for what the bot sent (``wait_for``).
-``inject`` adds network faults (429, 5xx, slow replies, dropped connections) to chosen methods.
+``inject`` adds faults to chosen methods: network ones (429, 5xx, slow replies, dropped
+connections) and those of a Bot API server that is not quite Telegram's (a method it refuses or
+lacks, a reply that is not JSON, JSON without the Bot API's envelope).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class Call:
     @property
     def accepted(self) -> bool:
         """The API did what was asked (for sendMessage: the user has the message), reply or not."""
-        return self.status == 200
+        return self.status == 200 and self.fault not in SERVER_FAULTS
 
 
 @dataclass
@@ -72,7 +74,24 @@ class Flood:
     early_retries: int = 0  # calls that came back before retry_after had passed
 
 
-FAULT_KINDS = ("too_many", "server_error", "drop_before", "drop_after", "slow")
+FAULT_KINDS = (
+    "too_many",
+    "server_error",
+    "drop_before",
+    "drop_after",
+    "slow",
+    "bad_request",
+    "not_found",
+    "malformed",
+    "no_result",
+)
+# What the API sends for the server-side kinds: HTTP status and body.
+SERVER_FAULTS: dict[str, tuple[int, bytes]] = {
+    "bad_request": (400, b'{"ok": false, "error_code": 400, "description": "Bad Request: method is not supported"}'),
+    "not_found": (404, b'{"ok": false, "error_code": 404, "description": "Not Found"}'),
+    "malformed": (200, b"<html><body><h1>Welcome to nginx!</h1></body></html>"),  # a web server, not the API
+    "no_result": (200, b'{"status": "ok"}'),  # JSON, but not the Bot API's {"ok": ..., "result": ...}
+}
 
 
 @dataclass
@@ -84,6 +103,9 @@ class Faults:
     message is delivered), then the connection closes, so the client cannot know it worked.
     ``slow`` delays the reply by up to ``slow_seconds``. ``too_many`` (429) is capped at
     ``max_too_many`` per method, since each one pauses every sender for ``retry_after`` seconds.
+    The SERVER_FAULTS kinds answer without acting: ``bad_request`` (400) and ``not_found`` (404)
+    as a server that refuses or lacks the method, ``malformed`` a 200 that is not JSON,
+    ``no_result`` a 200 JSON object without the Bot API's envelope.
     ``script`` lists faults the next calls to a method get, in order, before the odds apply.
     """
 
@@ -164,7 +186,7 @@ class FakeBotApi:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self._runner.addresses[0][1]
         return self
 
     async def stop(self) -> None:
@@ -206,6 +228,9 @@ class FakeBotApi:
         elif fault == "drop_before":
             call.status = 0
             return await self._drop(request, call)
+        elif fault in SERVER_FAULTS:
+            status, body = SERVER_FAULTS[fault]
+            return await self._record_raw(call, status, body)
         flood = self.floods.get(method)
         if flood is not None:
             if call.at < flood.blocked_until:
@@ -245,11 +270,15 @@ class FakeBotApi:
         return web.Response()  # goes nowhere: the transport is closed
 
     async def _record(self, call: Call, status: int, body: dict[str, Any]) -> web.Response:
+        return await self._record_raw(call, status, json.dumps(body).encode())
+
+    async def _record_raw(self, call: Call, status: int, body: bytes) -> web.Response:
         call.status = status
         async with self._changed:
             self.calls.append(call)
             self._changed.notify_all()
-        return web.json_response(body, status=status)
+        kind = "application/json" if body.startswith((b"{", b"[")) else "text/html"
+        return web.Response(body=body, status=status, content_type=kind)
 
     # --- methods ----------------------------------------------------------------------------
 
@@ -424,9 +453,7 @@ class FakeBotApi:
         return [
             c
             for c in self.calls
-            if c.method == method
-            and c.status == 200
-            and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)
+            if c.method == method and c.accepted and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)
         ]
 
     async def wait_for(
@@ -441,7 +468,7 @@ class FakeBotApi:
         """Waits until ``count`` successful ``method`` calls matching ``match`` arrived (from index ``after``)."""
 
         def found() -> list[Call]:
-            return [c for c in self.calls[after:] if c.method == method and c.status == 200 and match(c)]
+            return [c for c in self.calls[after:] if c.method == method and c.accepted and match(c)]
 
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: len(found()) >= count), timeout)

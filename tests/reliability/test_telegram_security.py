@@ -77,7 +77,7 @@ def test_refusals_are_logged_without_the_message_text(bot_settings: Settings, ca
     with caplog.at_level(logging.DEBUG):
         run(scenario())
     refusals = [
-        r.getMessage() for r in caplog.records if r.name == "newsbot.bot.handlers" and "refused" in r.getMessage()
+        r.getMessage() for r in caplog.records if r.name == "newsbot.bot.access" and "refused" in r.getMessage()
     ]
     assert any("/reindex from user 5 in chat 5" in m for m in refusals), refusals
     assert sum("from chat 6 (user 6)" in m for m in refusals) == 2, refusals

@@ -1,0 +1,56 @@
+"""Who may use the bot: the chat allow-list in front of every handler, and the admins."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from newsbot.bot.state import Context, state
+
+log = logging.getLogger(__name__)
+
+REFUSAL = "Sorry, this bot only answers in the chats it was set up for. Ask its owner if you would like access."
+
+
+async def gate(update: Update, context: Context) -> None:
+    """Stops updates from chats outside the allow-list, refusing each such chat once."""
+    bot = state(context)
+    allowed = bot.settings.allowed_chat_ids
+    if not allowed:
+        return
+    chat, user = update.effective_chat, update.effective_user
+    who = chat.id if chat is not None else (user.id if user is not None else None)
+    if who in allowed:
+        return
+    # Who, never the text: the log must not hold strangers' messages. Loud once per chat only.
+    log.log(
+        logging.DEBUG if who in bot.refused else logging.WARNING,
+        "refused update %s from chat %s (user %s): not in allowed_chat_ids",
+        update.update_id,
+        chat.id if chat is not None else "-",
+        user.id if user is not None else "-",
+    )
+    if update.inline_query is not None:
+        await update.inline_query.answer([], cache_time=60, is_personal=True)
+    elif update.callback_query is not None:
+        await update.callback_query.answer("Sorry, this bot is not open to this chat.")
+    elif who is not None and who not in bot.refused and update.effective_message is not None:
+        bot.refused.add(who)
+        await update.effective_message.reply_text(REFUSAL)
+    raise ApplicationHandlerStop
+
+
+def is_admin(update: Update, context: Context, what: str) -> bool:
+    """Whether the sender may run admin command ``what``; a refusal is logged (who, not what they wrote)."""
+    user = update.effective_user
+    if user is not None and user.id in state(context).settings.admin_ids:
+        return True
+    log.warning(
+        "refused %s from user %s in chat %s: not in admin_ids",
+        what,
+        user.id if user is not None else "-",
+        update.effective_chat.id if update.effective_chat else "-",
+    )
+    return False
