@@ -91,26 +91,30 @@ def remove(
 
     settings = settings_from(seeds_dir=seeds)
     root = Path(settings.seeds_dir)
-    try:
-        feed = remove_feed(root, name)
-    except FeedListError as exc:
-        fail(str(exc))
-    out.print(f"no longer following {feed.name} ({feed.url})", markup=False)
     if not purge:
+        try:
+            feed = remove_feed(root, name)
+        except FeedListError as exc:
+            fail(str(exc))
+        out.print(f"no longer following {feed.name} ({feed.url})", markup=False)
         return
     try:
-        lock = update_lock(root, timeout=30.0)
+        lock = update_lock(root, timeout=30.0)  # an update must not write into a folder being deleted
     except FeedStateError as exc:
         fail(str(exc), 1)
     try:
+        feed = remove_feed(root, name)
         state = FeedState.load(root)
         state.forget(feed.name)
         state.save()
         shutil.rmtree(root / FEEDS_FOLDER / feed.name, ignore_errors=True)
+    except FeedListError as exc:
+        fail(str(exc))
     except FeedStateError as exc:
         fail(str(exc), 1)
     finally:
         lock.release()
+    out.print(f"no longer following {feed.name} ({feed.url})", markup=False)
     out.print(
         f"deleted its articles in {root / FEEDS_FOLDER / feed.name}; run `newsbot index` to drop them", markup=False
     )

@@ -37,7 +37,7 @@ def parse_feed(body: bytes, content_type: str = "", base_url: str = "") -> Parse
         return ParsedFeed(title, (), problem)
     error = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if error is not None and not isinstance(error, feedparser.CharacterEncodingOverride):
-        kept = f"; kept the {len(items)} items it could still read" if items else ""
+        kept = f"; kept {len(items)} item{'s' if len(items) != 1 else ''} it could still read" if items else ""
         return ParsedFeed(title, items, f"malformed XML: {_xml_error(error)}{kept}")
     return ParsedFeed(title, items)
 
