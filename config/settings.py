@@ -39,8 +39,9 @@ class Settings(BaseSettings):
     seeds_dir: Path = Path("seeds")
     index_dir: Path = Path("data/index")
     ignore: list[str] = Field(
-        default_factory=lambda: ["README*", "LICENSE*", "NOTICE*", "CHANGELOG*"],
-        description="Glob patterns of file names that document a folder rather than hold articles.",
+        default_factory=lambda: ["README*", "LICENSE*", "NOTICE*", "CHANGELOG*", "feeds.toml"],
+        description="Glob patterns of file names that document a folder rather than hold articles "
+        "(feeds.toml is the feed list `newsbot feeds` keeps in the seeds folder).",
     )
     max_file_bytes: int = Field(20_000_000, gt=0)
 
@@ -74,6 +75,39 @@ class Settings(BaseSettings):
     flat_index_max: int = Field(50_000, ge=1, description="Up to this many chunks, vector search is exact.")
     ann_index: Literal["ivf-flat", "ivf-sq8", "hnsw"] = Field(
         "ivf-flat", description="Search index above flat_index_max; ivf-sq8 takes a quarter of the memory."
+    )
+
+    # Feeds (`newsbot feeds`): polite, bounded fetching of only the feeds the operator added.
+    feed_allow_private: bool = Field(
+        False,
+        description="Fetch from private, loopback and link-local addresses too (a feed on your own network); "
+        "off by default so a feed or its redirects cannot reach services behind the firewall.",
+    )
+    feed_timeout_seconds: float = Field(
+        20.0, gt=0, le=600, description="Longest one fetch (a feed or an item page, redirects included) may take."
+    )
+    feed_max_bytes: int = Field(
+        5_000_000,
+        ge=1024,
+        description="Largest feed or page body read; a longer one is abandoned and counts as failed.",
+    )
+    feed_host_delay_seconds: float = Field(
+        1.0, ge=0, le=600, description="Pause between two requests to the same host, so polling stays polite."
+    )
+    feed_max_redirects: int = Field(5, ge=0, le=30, description="Redirects followed per fetch before giving up.")
+    feed_max_items: int = Field(
+        50,
+        ge=1,
+        le=10_000,
+        description="New items saved per feed per update; the rest wait for the next update "
+        "(a first poll of a large feed stays short).",
+    )
+    feed_interval_minutes: float = Field(
+        0,
+        ge=0,
+        le=10_080,
+        description="Minutes between feed polls inside `newsbot serve` (to be wired in with /follow); "
+        "0 = off, poll with `newsbot feeds update`.",
     )
 
     # Telegram.
