@@ -13,6 +13,7 @@ import math
 import shutil
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,6 +172,26 @@ def short_answer_correct(answer: Answer, gold: Sequence[str]) -> bool | None:
     return any(normalize(g) and normalize(g) in shown for g in gold)
 
 
+def token_f1(shown: str, gold: str) -> float:
+    """SQuAD's token F1 between two answers (normalised, as bags of words)."""
+    a, b = normalize(shown).split(), normalize(gold).split()
+    common = sum((Counter(a) & Counter(b)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(a), common / len(b)
+    return 2 * precision * recall / (precision + recall)
+
+
+def bold_right(shown: str, gold: Sequence[str]) -> bool:
+    """A bold answer is right when it holds a gold answer or matches one with token F1 >= 0.5.
+
+    Gold answers often carry a word of context ("aged 75", "signed in 2002"); the bold "75" or
+    "2002" answers the question as well, and containment alone would count it wrong.
+    """
+    shown_n = normalize(shown)
+    return any(normalize(g) and (normalize(g) in shown_n or token_f1(shown, g) >= 0.5) for g in gold)
+
+
 @dataclass
 class ModeScore:
     """Running totals for one search mode."""
@@ -184,6 +205,7 @@ class ModeScore:
     count: int = 0
     short_shown: int = 0
     short_right: int = 0
+    bold_right: int = 0
     seconds: list[float] = field(default_factory=list)
     confidences: list[float] = field(default_factory=list)
 
@@ -205,6 +227,7 @@ class ModeScore:
         if correct is not None:
             self.short_shown += 1
             self.short_right += correct
+            self.bold_right += bold_right(answer.short_answer or "", query.answers)
         self.seconds.append(seconds)
         self.confidences.append(answer.confidence)
 
@@ -221,6 +244,8 @@ class ModeScore:
             "short": self.short_right / n,
             "coverage": self.short_shown / n,
             "wrong_bold": (self.short_shown - self.short_right) / shown,
+            # The same, with a bold answer right also when it matches a gold one with token F1 >= 0.5.
+            "wrong_bold_f1": (self.short_shown - self.bold_right) / shown,
             "declined": self.declined / n,
             "ms_mean": statistics.fmean(ms),
             "ms_p95": ms[min(len(ms) - 1, int(0.95 * len(ms)))],

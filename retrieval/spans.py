@@ -211,6 +211,24 @@ def candidates(
     return fresh
 
 
+_YEAR_QUESTION = re.compile(r"\b(what|which|in what)\s+year\b", re.I)
+_YEAR = re.compile(r"\b(1[0-9]|20)\d\d\b")
+
+
+def _fits(question: str, text: str, kind: str, start: int, end: int, asked: set[str]) -> int:
+    """1 when a candidate has what the question's own words ask for, else 0 (a strong preference).
+
+    "how many seconds were left?" is answered by the number followed by "seconds"; "what year"
+    by a candidate holding a year.
+    """
+    if kind == NUMBER:
+        following = words(text[end : end + 40])[:3]
+        return int(any(stem(w) in asked for w in following) or any(stem(w) in asked for w in words(text[start:end])))
+    if kind == DATE and _YEAR_QUESTION.search(question):
+        return int(_YEAR.search(text[start:end]) is not None)
+    return 0
+
+
 def find_span(question: str, text: str, kind: str | None, entities: Sequence[Entity] | None = None) -> Span | None:
     """The best candidate of ``kind`` in ``text``, or None when there is none the question lacks."""
     if kind is None:
@@ -229,6 +247,7 @@ def find_span(question: str, text: str, kind: str | None, entities: Sequence[Ent
     best: tuple[float, int, int] | None = None
     for start, end in fresh:
         score = -sum(min(abs(a - start) for a in places) for places in anchors.values()) if anchors else 0
+        score += _fits(question, text, kind, start, end, asked) * len(text)
         if best is None or score > best[0]:
             best = (score, start, end)
     if best is None:

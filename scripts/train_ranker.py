@@ -4,7 +4,8 @@
     python scripts/train_ranker.py fit       # features -> retrieval/models/sentence_ranker.json
 
 `collect` needs the real model and takes minutes; it writes corpora/eval/ranker/dev_features.npz
-(numbers only: features, labels, and whether the bold span found in each sentence is right).
+(numbers only: features, labels, and whether the bold span found in each sentence is right, by
+token F1 >= 0.5 or containing a gold answer: retrieval/evaluate.py bold_right).
 `fit` is deterministic and takes seconds; tests/retrieval/test_ranker.py checks that it reproduces
 the shipped JSON from the committed features. Only dev questions are used: test halves stay unseen.
 """
@@ -42,6 +43,7 @@ def _retriever(dataset, cache: Path, settings, embedder):
 
 def _rows(retriever, question: str, gold: tuple[str, ...]) -> list[list[float]]:
     """One row per candidate sentence: features, label, span found, span right."""
+    from newsbot.retrieval.evaluate import bold_right
     from newsbot.retrieval.ranker import FEATURES
     from newsbot.retrieval.spans import answer_type, find_span
     from newsbot.retrieval.text import normalize
@@ -53,7 +55,7 @@ def _rows(retriever, question: str, gold: tuple[str, ...]) -> list[list[float]]:
     for c in composer.candidates(question, ranking.hits[: retriever.top_k], ranking.query_vector, kind):
         label = any(g in normalize(c.text) for g in golds)
         span = find_span(question, c.text, kind, c.entities)
-        right = span is not None and any(g in normalize(c.text[span.start : span.end]) for g in golds)
+        right = span is not None and bold_right(c.text[span.start : span.end], gold)
         rows.append([c.row[f] for f in FEATURES] + [float(label), float(span is not None), float(right)])
     return rows
 
