@@ -18,8 +18,9 @@ from newsbot.retrieval.records import AlsoIn, Answer, Citation, Hit, Mention
 from newsbot.retrieval.spans import answer_type, candidates, find_span
 from newsbot.retrieval.text import normalize, stems
 
-# Candidates this close to the best score count as answering too (for "as of" and collapsing).
-TIE_MARGIN = 0.03
+# Sentence scores are probabilities: one within this share of the best counts as answering too
+# (for "as of": the same statement in an older and a newer article, which rank a little apart).
+TIE_SHARE = 0.2
 # A neighbouring sentence scoring this close to an excerpt joins it: the answer spans both.
 JOIN_MARGIN = 0.05
 
@@ -39,6 +40,8 @@ class Excerpt:
     confidence: float
     # Stored entities of the excerpt (offsets into ``text``), None for a chunk indexed without them.
     entities: tuple[Entity, ...] | None = None
+    # The ranker's features of the sentence (the answerability model reads the best one's).
+    features: np.ndarray | None = None
 
 
 @dataclass(slots=True)
@@ -165,7 +168,8 @@ class AnswerComposer:
         if not excerpts:
             return Answer(answer=None, confident=False, citations=[], **context)
         ranked = self._select(excerpts, max_citations or self.max_citations)
-        confidence = max(ex.score for ex in excerpts)
+        top = max(excerpts, key=lambda ex: ex.score)
+        confidence = self.ranker.confidence(top.features, top.score)
         confident = confidence >= self.min_confidence
         as_of = None
         if confident:
@@ -198,7 +202,7 @@ class AnswerComposer:
             return []
         scores = self.ranker.predict(np.stack([c.features for c in candidates]))
         return [
-            Excerpt(c.hit, c.text, c.start, c.end, float(p), float(p), c.entities)
+            Excerpt(c.hit, c.text, c.start, c.end, float(p), float(p), c.entities, c.features)
             for c, p in zip(candidates, scores, strict=True)
         ]
 
@@ -314,7 +318,7 @@ class AnswerComposer:
     def _newest_first(ranked: list[Excerpt]) -> tuple[list[Excerpt], object]:
         """When near-equal excerpts from differently dated articles compete, the newest leads."""
         top = ranked[0].confidence
-        close = [ex for ex in ranked if ex.confidence >= top - TIE_MARGIN and ex.hit.article.date is not None]
+        close = [ex for ex in ranked if ex.confidence >= top * (1 - TIE_SHARE) and ex.hit.article.date is not None]
         dates = {ex.hit.article.date for ex in close}
         if len(dates) < 2 or normalize(close[0].text) == normalize(close[-1].text):
             return ranked, None

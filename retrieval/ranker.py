@@ -1,9 +1,12 @@
-"""The learned sentence ranker: which candidate sentence holds the answer, as a probability.
+"""The learned sentence ranker: which candidate sentence holds the answer, and whether any does.
 
-A logistic regression over a handful of features (below), fitted on the dev halves of the eval
-sets by ``scripts/train_ranker.py`` and shipped as JSON beside this module (no pickle). The same
-file carries the thresholds calibrated on dev: ``min_confidence`` (below it newsbot declines) and
-``bold_confidence`` (below it the reply shows the excerpt without a bold short answer).
+Two logistic regressions, fitted on the dev halves of the eval sets by ``scripts/train_ranker.py``
+and shipped as JSON beside this module (no pickle): one scores each candidate sentence (features
+below), the other turns the best candidate into the probability that the articles answer at all
+(its score and a few of its features: a question about something absent still finds a "best"
+sentence). The same file carries the thresholds calibrated on dev: ``min_confidence`` on the
+second (below it newsbot declines) and ``bold_confidence`` (below it the reply shows the excerpt
+without a bold short answer).
 """
 
 from __future__ import annotations
@@ -31,32 +34,24 @@ FEATURES = (
     "lead",  # the first sentence of its article
     "length",  # log of its length in characters, over 5
 )
+# What the answerability model reads of the best candidate, besides its sentence score.
+ANSWERABLE_FEATURES = ("similarity", "overlap", "idf_overlap", "typed", "kind_known")
 
 
 @dataclass(frozen=True, slots=True)
-class SentenceRanker:
-    """Standardised features -> logistic regression -> probability that a sentence answers."""
+class Logistic:
+    """Standardised inputs -> logistic regression -> probability."""
 
-    features: tuple[str, ...]
     mean: np.ndarray
     scale: np.ndarray
     weights: np.ndarray
     bias: float
-    min_confidence: float
-    bold_confidence: float
 
     def __post_init__(self) -> None:
-        if self.features != FEATURES:
-            raise ValueError(f"ranker features {list(self.features)} do not match this newsbot's {list(FEATURES)}")
-        for name in ("mean", "scale", "weights"):
-            if getattr(self, name).shape != (len(FEATURES),):
-                raise ValueError(f"ranker {name} must have {len(FEATURES)} values")
-        for name in ("min_confidence", "bold_confidence"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"ranker {name} must be between 0 and 1, got {getattr(self, name)}")
+        if not self.mean.shape == self.scale.shape == self.weights.shape:
+            raise ValueError("a logistic model needs as many means, scales and weights as inputs")
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
-        """P(answer) for each row of features."""
         if len(rows) == 0:
             return np.zeros(0, dtype=np.float64)
         z = ((rows - self.mean) / self.scale) @ self.weights + self.bias
@@ -64,11 +59,53 @@ class SentenceRanker:
 
     def to_json(self) -> dict:
         return {
-            "features": list(self.features),
             "mean": [round(float(v), 8) for v in self.mean],
             "scale": [round(float(v), 8) for v in self.scale],
             "weights": [round(float(v), 8) for v in self.weights],
             "bias": round(float(self.bias), 8),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Logistic:
+        return cls(*(np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "weights")), float(data["bias"]))
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceRanker:
+    """Which sentence answers (``sentences``), whether any does (``answerable``), and the thresholds."""
+
+    features: tuple[str, ...]
+    sentences: Logistic
+    answerable: Logistic
+    min_confidence: float
+    bold_confidence: float
+
+    def __post_init__(self) -> None:
+        if self.features != FEATURES:
+            raise ValueError(f"ranker features {list(self.features)} do not match this newsbot's {list(FEATURES)}")
+        if self.sentences.weights.shape != (len(FEATURES),):
+            raise ValueError(f"the sentence model must have {len(FEATURES)} weights")
+        if self.answerable.weights.shape != (1 + len(ANSWERABLE_FEATURES),):
+            raise ValueError(f"the answerability model must have {1 + len(ANSWERABLE_FEATURES)} weights")
+        for name in ("min_confidence", "bold_confidence"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"ranker {name} must be between 0 and 1, got {getattr(self, name)}")
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        """P(this sentence holds the answer) for each row of features."""
+        return self.sentences.predict(rows)
+
+    def confidence(self, best_row: np.ndarray, best_score: float) -> float:
+        """P(the passages answer the question at all), from the best candidate."""
+        inputs = np.asarray([best_score, *(best_row[FEATURES.index(f)] for f in ANSWERABLE_FEATURES)])
+        return float(self.answerable.predict(inputs[None, :])[0])
+
+    def to_json(self) -> dict:
+        return {
+            "features": list(self.features),
+            "sentences": self.sentences.to_json(),
+            "answerable_features": ["sentence_score", *ANSWERABLE_FEATURES],
+            "answerable": self.answerable.to_json(),
             "min_confidence": round(float(self.min_confidence), 4),
             "bold_confidence": round(float(self.bold_confidence), 4),
         }
@@ -78,10 +115,8 @@ class SentenceRanker:
         try:
             return cls(
                 tuple(data["features"]),
-                np.asarray(data["mean"], dtype=np.float64),
-                np.asarray(data["scale"], dtype=np.float64),
-                np.asarray(data["weights"], dtype=np.float64),
-                float(data["bias"]),
+                Logistic.from_json(data["sentences"]),
+                Logistic.from_json(data["answerable"]),
                 float(data["min_confidence"]),
                 float(data["bold_confidence"]),
             )
@@ -92,13 +127,3 @@ class SentenceRanker:
     def load(cls, path: Path = DEFAULT_MODEL) -> SentenceRanker:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         return cls.from_json(data)
-
-
-def untrained() -> SentenceRanker:
-    """Hand-set weights, close to what newsbot used before it learned them (for the first fit)."""
-    weights = np.zeros(len(FEATURES))
-    weights[FEATURES.index("similarity")] = 0.6 * 8
-    weights[FEATURES.index("overlap")] = 0.4 * 8
-    weights[FEATURES.index("inverse_rank")] = 0.1 * 8
-    weights[FEATURES.index("typed")] = 0.05 * 8
-    return SentenceRanker(FEATURES, np.zeros(len(FEATURES)), np.ones(len(FEATURES)), weights, -4.0, 0.42, 0.42)

@@ -93,41 +93,52 @@ def collect(cache: Path, out: Path) -> None:
 
 
 def fit(features: Path, out: Path) -> dict:
-    """Logistic regression on the answerable questions' sentences; thresholds from every question."""
+    """Two logistic regressions and two thresholds, all from the dev features."""
     from sklearn.linear_model import LogisticRegression
 
-    from newsbot.retrieval.ranker import FEATURES, SentenceRanker
+    from newsbot.retrieval.ranker import ANSWERABLE_FEATURES, FEATURES, SentenceRanker
 
     data = np.load(features, allow_pickle=False)
-    rows, groups, answerable = data["rows"].astype(np.float64), data["groups"], data["answerable"]
+    rows, groups, answerable = data["rows"].astype(np.float64), data["groups"], data["answerable"].astype(bool)
     x, label, span_found, span_right = rows[:, : len(FEATURES)], rows[:, -3], rows[:, -2], rows[:, -1]
-    train = answerable.astype(bool)
-    mean, scale = x[train].mean(axis=0), x[train].std(axis=0)
-    scale[scale == 0] = 1.0
-    model = LogisticRegression(C=1.0, max_iter=2000).fit((x[train] - mean) / scale, label[train])
-    ranker = SentenceRanker(FEATURES, mean, scale, model.coef_[0], float(model.intercept_[0]), 0.0, 0.0)
-    prob = ranker.predict(x)
-    best = {}  # question -> (its best candidate's probability, that candidate's row)
+    # Which sentence answers: learned from the answerable questions' candidates.
+    sentences = _logistic(LogisticRegression, x[answerable], label[answerable])
+    prob = sentences.predict(x)
+    best: dict[int, int] = {}  # question -> its best candidate's row
     for i, g in enumerate(groups.tolist()):
-        if g not in best or prob[i] > best[g][0]:
-            best[g] = (prob[i], i)
-    top = np.asarray([best[g][0] for g in sorted(best)])
-    rows_at = np.asarray([best[g][1] for g in sorted(best)])
-    can = answerable[rows_at].astype(bool)
+        if g not in best or prob[i] > prob[best[g]]:
+            best[g] = i
+    at = np.asarray([best[g] for g in sorted(best)])
+    can = answerable[at]
+    # Whether anything answers: learned from every question's best candidate.
+    inputs = np.column_stack([prob[at], x[at][:, [FEATURES.index(f) for f in ANSWERABLE_FEATURES]]])
+    answerability = _logistic(LogisticRegression, inputs, can.astype(np.float64))
+    confidence = answerability.predict(inputs)
     # The highest threshold that declines no more than the target share of answerable questions.
-    min_confidence = float(np.quantile(top[can], MAX_ANSWERABLE_DECLINED)) if can.any() else 0.5
-    bold = _bold_threshold(top, span_found[rows_at], span_right[rows_at], can & (top >= min_confidence))
-    result = SentenceRanker(
-        FEATURES, mean, scale, model.coef_[0], float(model.intercept_[0]), min_confidence, bold
-    ).to_json()
+    min_confidence = float(np.quantile(confidence[can], MAX_ANSWERABLE_DECLINED))
+    bold = _bold_threshold(prob[at], span_found[at], span_right[at], can & (confidence >= min_confidence))
+    result = SentenceRanker(FEATURES, sentences, answerability, min_confidence, bold).to_json()
+    shown = can & (confidence >= min_confidence) & (span_found[at] > 0) & (prob[at] >= bold)
     result["fitted_on"] = {
-        "questions": len(top),
+        "questions": len(at),
         "answerable": int(can.sum()),
         "candidates": len(x),
-        "unanswerable_declined": round(float((top[~can] < min_confidence).mean()), 4) if (~can).any() else None,
+        "answerable_declined": round(float((confidence[can] < min_confidence).mean()), 4),
+        "unanswerable_declined": round(float((confidence[~can] < min_confidence).mean()), 4),
+        "bold_shown": round(float(shown.sum() / max(can.sum(), 1)), 4),
+        "bold_right": round(float(span_right[at][shown].mean()), 4) if shown.any() else None,
     }
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return result
+
+
+def _logistic(model_class, x: np.ndarray, y: np.ndarray):
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    fitted = model_class(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
+    from newsbot.retrieval.ranker import Logistic
+
+    return Logistic(mean, scale, fitted.coef_[0], float(fitted.intercept_[0]))
 
 
 def _bold_threshold(top: np.ndarray, found: np.ndarray, right: np.ndarray, shown: np.ndarray) -> float:

@@ -25,9 +25,10 @@ def test_the_training_script_reproduces_the_shipped_model(tmp_path: Path) -> Non
     )  # fmt: skip
     fitted, shipped = json.loads(out.read_text()), json.loads(DEFAULT_MODEL.read_text())
     assert fitted["features"] == shipped["features"] == list(FEATURES)
-    for key in ("mean", "scale", "weights"):
-        np.testing.assert_allclose(fitted[key], shipped[key], atol=1e-5)
-    assert fitted["bias"] == pytest.approx(shipped["bias"], abs=1e-5)
+    for model in ("sentences", "answerable"):
+        for key in ("mean", "scale", "weights"):
+            np.testing.assert_allclose(fitted[model][key], shipped[model][key], atol=1e-5)
+        assert fitted[model]["bias"] == pytest.approx(shipped[model]["bias"], abs=1e-5)
     assert fitted["min_confidence"] == shipped["min_confidence"]
     assert fitted["bold_confidence"] == shipped["bold_confidence"]
     assert fitted["fitted_on"] == shipped["fitted_on"]
@@ -62,5 +63,5 @@ def test_a_ranker_file_that_does_not_fit_is_refused() -> None:
         SentenceRanker.from_json(data | {"features": data["features"][:-1]})
     with pytest.raises(ValueError, match="min_confidence must be between 0 and 1"):
         SentenceRanker.from_json(data | {"min_confidence": 1.5})
-    with pytest.raises(ValueError, match="lacks 'bias'"):
-        SentenceRanker.from_json({k: v for k, v in data.items() if k != "bias"})
+    with pytest.raises(ValueError, match="lacks 'answerable'"):
+        SentenceRanker.from_json({k: v for k, v in data.items() if k != "answerable"})
