@@ -24,9 +24,15 @@ PACKAGED_MODELS = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 class Embedder(Protocol):
     """What the index and the retriever need from a model."""
 
-    name: str
-    dimension: int
-    max_tokens: int
+    # Read-only: a model may work them out lazily (SentenceTransformerEmbedder reads its config).
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int: ...
 
     def embed_batch(
         self, texts: Sequence[str], *, batch_size: int | None = None, show_progress_bar: bool = False
