@@ -246,7 +246,9 @@ class FaissStore:
         return store
 
 
-def _restricted_search(index: faiss.Index, queries: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _restricted_search(
+    index: faiss.Index, queries: np.ndarray, k: int, allowed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Search among ``allowed`` ids only, exhaustively: a date window must not lose a chunk because
     an approximate index did not visit it."""
     import faiss
@@ -266,11 +268,17 @@ def _restricted_search(index: faiss.Index, queries: np.ndarray, k: int, allowed:
             ids = np.pad(ids, ((0, 0), (0, pad)), constant_values=-1)
             out = np.pad(out, ((0, 0), (0, pad)), constant_values=-np.inf)
         return out.astype(np.float32), ids
+    # Parameters set one by one (FAISS's stubs know no keyword form); `selector` stays referenced
+    # here for as long as the search uses it.
     selector = faiss.IDSelectorBatch(allowed)
     if isinstance(inner, faiss.IndexIVF):
+        ivf = faiss.SearchParametersIVF()
         # Every list probed: the selector skips the rest, so this costs about one flat scan.
-        return index.search(queries, k, params=faiss.SearchParametersIVF(sel=selector, nprobe=inner.nlist))
-    return index.search(queries, k, params=faiss.SearchParameters(sel=selector))
+        ivf.sel, ivf.nprobe = selector, inner.nlist
+        return index.search(queries, k, params=ivf)
+    params = faiss.SearchParameters()
+    params.sel = selector
+    return index.search(queries, k, params=params)
 
 
 def _read(path: Path) -> faiss.Index:

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import numpy as np
 from cachetools import LRUCache
@@ -160,7 +161,7 @@ class AnswerComposer:
         """The answer to ``question`` (as resolved; ``asked`` is what the user typed, if different)."""
         kind = answer_type(question)
         excerpts = self.excerpts(question, hits, query_vector, kind)
-        context = {
+        context: dict[str, Any] = {
             "question": asked or question,
             "resolved_question": question if asked and asked != question else None,
             "answer_type": kind,
