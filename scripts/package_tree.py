@@ -13,7 +13,7 @@ the real file), then runs the named tool against that tree and exits with the to
 
 from __future__ import annotations
 
-import os
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -22,7 +22,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TREE = ROOT / "build" / "package-tree"
-TOOLS = ("mypy", "lint-imports")
 
 
 def lay_out() -> None:
@@ -36,26 +35,35 @@ def lay_out() -> None:
             (target / file.name).symlink_to(file)
 
 
-def _executable(tool: str) -> str:
-    # The tool installed beside this interpreter (the venv's) comes before any other on PATH.
-    found = shutil.which(tool, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    if found is None:
+# Each tool runs in this interpreter, so it sees the packages installed beside newsbot.
+COMMANDS = {
+    "mypy": ("mypy", ["-m", "mypy"]),
+    "lint-imports": (
+        "importlinter",
+        ["-c", "from importlinter.cli import lint_imports_command; lint_imports_command(prog_name='lint-imports')"],
+    ),
+}
+
+
+def _command(tool: str) -> list[str]:
+    module, args = COMMANDS[tool]
+    if importlib.util.find_spec(module) is None:
         raise SystemExit(f"error: {tool} is not installed; run: pip install -e '.[test]'")
-    return found
+    return [sys.executable, *args]
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in TOOLS:
-        print(f"usage: python scripts/package_tree.py {{{'|'.join(TOOLS)}}} [ARGS]", file=sys.stderr)
+    if not argv or argv[0] not in COMMANDS:
+        print(f"usage: python scripts/package_tree.py {{{'|'.join(COMMANDS)}}} [ARGS]", file=sys.stderr)
         return 2
     tool, args = argv[0], argv[1:]
     lay_out()
     if tool == "mypy":
         # [tool.mypy] mypy_path names the tree, so `newsbot.…` resolves there.
-        return subprocess.call([_executable(tool), *args], cwd=ROOT)
+        return subprocess.call([*_command(tool), *args], cwd=ROOT)
     # lint-imports puts its working folder first on sys.path, where the checkout's own newsbot/
     # (without the mapped rooms) would shadow the tree; so it runs from inside the tree.
-    return subprocess.call([_executable(tool), str(ROOT / "pyproject.toml"), *args], cwd=TREE)
+    return subprocess.call([*_command(tool), str(ROOT / "pyproject.toml"), *args], cwd=TREE)
 
 
 if __name__ == "__main__":
