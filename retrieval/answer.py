@@ -171,6 +171,8 @@ class AnswerComposer:
             return Answer(answer=None, confident=False, citations=[], **context)
         ranked = self._select(excerpts, max_citations or self.max_citations)
         top = max(excerpts, key=lambda ex: ex.score)
+        if top.features is None:  # unreachable: excerpts() gives each excerpt its ranker features
+            raise RuntimeError("the best excerpt carries no ranker features")
         confidence = self.ranker.confidence(top.features, top.score)
         confident = confidence >= self.min_confidence
         as_of = None
