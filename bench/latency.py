@@ -9,15 +9,19 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from newsbot.bench.corpus import IndexedCorpus, scaled_index, synthetic_vectors
+from newsbot.bench.corpus import IndexedCorpus, faiss_store, scaled_index, synthetic_vectors
 from newsbot.bench.records import BenchReport, LatencyPoint, Row
 from newsbot.bench.timing import Percentiles, time_each
 from newsbot.index.embedder import SentenceTransformerEmbedder, model_path
 from newsbot.index.onnx_embedder import EXPORT_DIR, OnnxEmbedder
-from newsbot.index.store import ANN_KINDS, DEFAULT_FLAT_MAX, build_ann
+from newsbot.index.store import ANN_KINDS, DEFAULT_FLAT_MAX, VECTORS, AnnKind, build_ann, read_flat
+
+if TYPE_CHECKING:
+    import faiss
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,21 +72,24 @@ def bench_folder(
     retriever = Retriever.open(folder, embedder=OnnxEmbedder(folder / EXPORT_DIR), settings=settings, question_cache=0)
     search = time_each(lambda q: retriever.search(q), questions)
     answer = time_each(lambda q: retriever.answer(q), questions)
-    kind = retriever.reader.vectors.kind
+    kind = faiss_store(retriever.reader).kind
     retriever.close()
     _point(report, "newsbot search", written, search)
     _point(report, "newsbot answer", written, answer)
 
     # Baseline: the bare model and an exact FAISS index over the same vectors, no newsbot code.
-    flat = faiss.read_index(str(_live(folder) / "vectors.faiss"))
+    flat = read_flat(_live(folder) / VECTORS)
     vectors = faiss.downcast_index(flat.index).reconstruct_n(0, flat.ntotal)
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
     del flat, vectors
     model = bare.model
-    st_flat = time_each(
-        lambda q, exact=exact: exact.search(model.encode([q], normalize_embeddings=True), 10), questions
-    )
+
+    def st_flat_search(q: str, exact: faiss.Index = exact) -> object:
+        return exact.search(model.encode([q], normalize_embeddings=True), 10)
+
+    st_flat = time_each(st_flat_search, questions)
+    del st_flat_search  # it holds the index
     _point(report, "sentence-transformers + flat FAISS", written, st_flat)
     del exact
 
@@ -90,10 +97,12 @@ def bench_folder(
     bm25 = bm25s.BM25()
     bm25.index(bm25s.tokenize(texts, show_progress=False), show_progress=False)
     del texts
-    bm25_only = time_each(
-        lambda q, bm25=bm25: bm25.retrieve(bm25s.tokenize([q], show_progress=False), k=10, show_progress=False),
-        questions,
-    )
+
+    def bm25_search(q: str, bm25: bm25s.BM25 = bm25) -> object:
+        return bm25.retrieve(bm25s.tokenize([q], show_progress=False), k=10, show_progress=False)
+
+    bm25_only = time_each(bm25_search, questions)
+    del bm25_search  # it holds the index
     _point(report, "bm25s alone", written, bm25_only)
     del bm25
 
@@ -157,7 +166,7 @@ def bench_vectors(
     n: int,
     queries: np.ndarray,
     *,
-    kinds: tuple[str, ...] = ANN_KINDS,
+    kinds: tuple[AnnKind, ...] = ANN_KINDS,
     memory_probe: Path | None = None,
     model_weights: int = 0,
     questions: list[str] | None = None,
@@ -183,7 +192,7 @@ def bench_vectors(
         )
     )
     _point(report, "FAISS flat (vectors only)", n, flat_lat)
-    files = {}
+    files: dict[str, Path] = {}
     for kind in kinds:
         started = time.perf_counter()
         index = build_ann(kind, vectors, ids)
@@ -216,12 +225,12 @@ def bench_vectors(
         faiss.write_index(exact, str(path))
         files = {"flat": path} | files
         raw = n * vectors.shape[1] * 4 + model_weights
-        for kind, path in files.items():
+        for name, path in files.items():
             rss = serving_memory(memory_probe, questions[:20], faiss_file=path)
             report.add(
                 Row(
                     "memory",
-                    f"peak RSS, FAISS-only serving {label} ({kind})",
+                    f"peak RSS, FAISS-only serving {label} ({name})",
                     round(rss, 1),
                     "MB",
                     round(raw / 2**20, 1),
@@ -231,9 +240,9 @@ def bench_vectors(
             )
 
 
-def _search_latency(index, queries: np.ndarray) -> Percentiles:
+def _search_latency(index: faiss.Index, queries: np.ndarray) -> Percentiles:
     rows = [q[None, :] for q in queries]
-    return time_each(lambda q: index.search(q, 10), rows)  # type: ignore[arg-type]
+    return time_each(lambda q: index.search(q, 10), rows)
 
 
 def _live(folder: Path) -> Path:

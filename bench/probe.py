@@ -30,11 +30,12 @@ def peak_rss_mb() -> float:
 def main(argv: list[str]) -> None:
     index_dir, questions = Path(argv[0]), Path(argv[1]).read_text().splitlines()
     from newsbot.config.settings import load_settings
+    from newsbot.index.embedder import Embedder
     from newsbot.index.onnx_embedder import query_embedder
 
     settings = load_settings(index_dir=index_dir)
     started = time.perf_counter()
-    embedder = query_embedder(index_dir, settings.model_name)
+    embedder: Embedder | None = query_embedder(index_dir, settings.model_name)
     if embedder is None:
         from newsbot.index.embedder import SentenceTransformerEmbedder
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,10 @@ from newsbot.bench.indexing import bench_indexing
 from newsbot.bench.latency import bench_folder, bench_vectors, model_bytes
 from newsbot.bench.records import BenchReport, describe_machine
 from newsbot.bench.throughput import bench_bot
+
+if TYPE_CHECKING:
+    from newsbot.config.settings import Settings
+    from newsbot.index.store import AnnKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +93,7 @@ def run_bench(plan: BenchPlan, workdir: Path, progress: Callable[[str], None] = 
             shutil.rmtree(probe, ignore_errors=True)
             probe.mkdir()
             shutil.copytree(export, probe / export.name)
-        kinds = ("ivf-flat", "ivf-sq8") + (("hnsw",) if n <= plan.hnsw_max else ())
+        kinds: tuple[AnnKind, ...] = ("ivf-flat", "ivf-sq8") + (("hnsw",) if n <= plan.hnsw_max else ())
         bench_vectors(
             report,
             corpus.vectors,
@@ -105,7 +110,7 @@ def run_bench(plan: BenchPlan, workdir: Path, progress: Callable[[str], None] = 
     progress(f"bot: {plan.bot_chats} concurrent chats through the fake Bot API")
     from newsbot.retrieval.retriever import Retriever
 
-    def factory(s):
+    def factory(s: Settings) -> Retriever:
         return Retriever.open(index_dir, embedder=OnnxEmbedder(export), settings=s, question_cache=0)
 
     bench_bot(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +26,7 @@ def percentiles(seconds: Iterable[float]) -> Percentiles:
     return Percentiles(float(np.percentile(values, 50)), float(np.percentile(values, 99)), len(values))
 
 
-def time_each(call: Callable[[str], object], inputs: list[str], *, warmup: int = 3) -> Percentiles:
+def time_each(call: Callable[[T], object], inputs: Sequence[T], *, warmup: int = 3) -> Percentiles:
     """Calls ``call`` on each input (after a few warm-up calls) and summarises the latencies."""
     for item in inputs[:warmup]:
         call(item)

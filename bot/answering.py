@@ -22,9 +22,10 @@ async def text(update: Update, context: Context) -> None:
         return
     question = message.text
     if chat.type in GROUPS:
-        question = addressed(message, context)
-        if question is None:
+        meant = addressed(message, context)
+        if meant is None:
             return
+        question = meant
     elif chat.type != Chat.PRIVATE:
         return
     await answer(update, context, question)

@@ -220,9 +220,10 @@ def split_html(html: str, limit: int = MAX_MESSAGE) -> list[str]:
         if j >= len(atoms):
             cut = j
         else:
-            cut = _choose(best, i + (j - i) // 2)
-            if cut is None:
+            chosen = _choose(best, i + (j - i) // 2)
+            if chosen is None:
                 raise ValueError(f"cannot fit any text into a {limit}-unit message")
+            cut = chosen
         body = opener + "".join(a.text for a in atoms[i:cut]) + _closers(stacks[cut])
         if _visible(body):
             pieces.append(body.rstrip())

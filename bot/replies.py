@@ -69,14 +69,16 @@ def readable_updates(result: object) -> list[JSONDict]:
 class BotApiRequest(HTTPXRequest):
     """PTB's HTTP client, with each reply checked to be Bot API JSON."""
 
-    def parse_json_payload(self, payload: bytes) -> JSONDict:
+    @staticmethod  # as PTB declares it
+    def parse_json_payload(payload: bytes) -> JSONDict:
         return bot_api_json(payload)
 
 
 class UpdatesRequest(BotApiRequest):
     """The client that fetches updates: also drops, with a warning, each update PTB cannot read."""
 
-    def parse_json_payload(self, payload: bytes) -> JSONDict:
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> JSONDict:
         data = bot_api_json(payload)
         if data["ok"]:
             data["result"] = readable_updates(data["result"])

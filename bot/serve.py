@@ -18,6 +18,7 @@ from newsbot.config.settings import Settings, explain, load_settings
 if TYPE_CHECKING:
     from telegram.ext import Application
 
+    from newsbot.index.embedder import SentenceTransformerEmbedder
     from newsbot.retrieval.retriever import Retriever
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -78,7 +79,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def make_embedder(settings: Settings):
+def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     from newsbot.index.embedder import SentenceTransformerEmbedder
 
     try:

@@ -61,9 +61,12 @@ def bench(
     if target.suffix.lower() != ".png":
         fail(f"--out must name a .png file, got {str(target)!r}")
     plan = BenchPlan.make(quick, articles)
-    scratch = tempfile.TemporaryDirectory(prefix="newsbot-bench-") if workdir is None else None
+    scratch = None
+    if workdir is None:
+        scratch = tempfile.TemporaryDirectory(prefix="newsbot-bench-")
+        workdir = Path(scratch.name)
     try:
-        report = run_bench(plan, workdir or Path(scratch.name), progress=lambda m: err.print(f"bench: {m} ..."))
+        report = run_bench(plan, workdir, progress=lambda m: err.print(f"bench: {m} ..."))
     except (OSError, RuntimeError, ValueError) as exc:
         fail(f"benchmark failed: {exc}", 1)
     finally:

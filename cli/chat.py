@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from newsbot.cli import common
 from newsbot.cli.common import IndexOpt, SeedsOpt, app, out, settings_from
+
+if TYPE_CHECKING:
+    from newsbot.retrieval.records import Answer
 
 HELP = (
     "Ask about the indexed articles. Follow-ups ('and when?', 'what about Germany?') use the last turn. "
@@ -36,7 +39,7 @@ def chat(
     settings = settings_from(seeds_dir=seeds, index_dir=index_dir, top_k=k, search_mode=mode)
     retriever = common.open_retriever(settings)
     out.print(f"newsbot: {retriever.article_count} articles. {HELP}")
-    history = []
+    history: list[Answer] = []
     while True:
         try:
             question = out.input("[bold green]you>[/] ").strip()

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from newsbot.config.settings import Settings
+    from newsbot.index.builder import BuildReport
+    from newsbot.index.embedder import Embedder, SentenceTransformerEmbedder
+    from newsbot.index.records import Failure
+    from newsbot.retrieval.retriever import Retriever
 
 app = typer.Typer(
     name="newsbot",
@@ -38,7 +45,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def settings_from(**overrides):
+def settings_from(**overrides: Any) -> Settings:
     from newsbot.config.settings import explain, load_settings
 
     try:
@@ -47,7 +54,7 @@ def settings_from(**overrides):
         fail(explain(exc))
 
 
-def make_embedder(settings):
+def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     from newsbot.index.embedder import SentenceTransformerEmbedder
 
     try:
@@ -61,7 +68,9 @@ def check_seeds(seeds: Path) -> None:
         fail(f"seeds folder {str(seeds)!r} does not exist; create it and put articles in it, or pass --seeds DIR")
 
 
-def run_build(settings, embedder, *, full: bool = False, wait: float = 0.0, quiet: bool = False):
+def run_build(
+    settings: Settings, embedder: Embedder, *, full: bool = False, wait: float = 0.0, quiet: bool = False
+) -> BuildReport:
     """Builds or updates the index, printing every problem file and the counts to stderr."""
     from newsbot.index.builder import IndexBuilder, NothingToIndex
     from newsbot.index.manifest import IndexProblem
@@ -90,13 +99,15 @@ def run_build(settings, embedder, *, full: bool = False, wait: float = 0.0, quie
     return report
 
 
-def _print_problems(failures, skipped, duplicates, warnings) -> None:
+def _print_problems(
+    failures: list[Failure], skipped: list[Failure], duplicates: list[Failure], warnings: list[Failure]
+) -> None:
     for label, items in (("failed", failures), ("skipped", skipped), ("duplicate", duplicates), ("warning", warnings)):
         for item in items:
             err.print(f"{label}: {item}", markup=False)
 
 
-def open_retriever(settings, *, quiet: bool = False):
+def open_retriever(settings: Settings, *, quiet: bool = False) -> Retriever:
     """The retriever over the configured index, built from the seeds on first use."""
     from newsbot.index.folder import current_generation
     from newsbot.index.manifest import IndexProblem

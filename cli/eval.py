@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -15,6 +16,13 @@ from rich.table import Table
 
 from newsbot.cli import common
 from newsbot.cli.common import app, err, fail, out, settings_from
+
+if TYPE_CHECKING:
+    from newsbot.config.settings import Settings
+    from newsbot.index.embedder import Embedder
+    from newsbot.retrieval.evaluate import Dataset
+    from newsbot.retrieval.records import Answer, Hit
+    from newsbot.retrieval.retriever import Mode, Retriever
 
 COLUMNS = [
     "R@1",
@@ -34,7 +42,7 @@ COLUMNS = [
 ]
 
 
-def _open(dataset, cache: Path, settings, embedder, quiet: bool):
+def _open(dataset: Dataset, cache: Path, settings: Settings, embedder: Embedder, quiet: bool) -> Retriever:
     from newsbot.index.builder import IndexBuilder
     from newsbot.index.manifest import IndexProblem
     from newsbot.retrieval.evaluate import cache_folder
@@ -140,7 +148,7 @@ def eval_command(
         fail(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
     earlier = _earlier_run(against, split) if against else None
     settings = settings_from(top_k=k, search_mode=mode, fusion=fusion)
-    modes = ["bm25", "dense", "hybrid"] if compare else [settings.search_mode]
+    modes: list[Mode] = ["bm25", "dense", "hybrid"] if compare else [settings.search_mode]
     try:
         dataset = load_dataset(dataset_dir).split(split).sample(limit)
         others = load_dataset(unanswerable).split(split).sample(limit) if unanswerable else None
@@ -165,17 +173,19 @@ def eval_command(
     _print(result)
 
 
-def _score(dataset, others, retriever, modes: list[str], quiet: bool) -> dict:
+def _score(
+    dataset: Dataset, others: Dataset | None, retriever: Retriever, modes: list[Mode], quiet: bool
+) -> dict[str, Any]:
     """Every mode on the answerable questions; the primary mode on the ones to decline."""
     from newsbot.retrieval.evaluate import Query, run, tradeoffs
 
-    def answer_fn(question: str, m: str):
-        return retriever.answer_ranked(question, mode=m, max_citations=5)
+    def answer_fn(question: str, m: str) -> tuple[Answer, list[Hit]]:
+        return retriever.answer_ranked(question, mode=cast("Mode", m), max_citations=5)  # m: one of `modes`
 
     with _progress(quiet) as bar:
         task = bar.add_task(f"{dataset.name} ({', '.join(modes)})", total=len(dataset.queries))
         scores = run(dataset, answer_fn, modes, lambda n: bar.advance(task, n))
-    result: dict = {
+    result: dict[str, Any] = {
         "dataset": dataset.name,
         "queries": len(dataset.queries),
         "modes": {m: s.summary() for m, s in scores.items()},
@@ -193,7 +203,7 @@ def _score(dataset, others, retriever, modes: list[str], quiet: bool) -> dict:
                 replace(dataset, queries=queries),
                 lambda q, _m: answer_fn(q, primary),
                 [primary],
-                lambda n, task=task: bar.advance(task, n),
+                partial(bar.advance, task),
             )
         unans = against[primary]
         result.setdefault("unanswerable", []).append(

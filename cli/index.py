@@ -5,12 +5,20 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from newsbot.cli import common
 from newsbot.cli.common import IndexOpt, SeedsOpt, app, err, settings_from
+
+if TYPE_CHECKING:
+    import threading
+
+    import watchfiles
+
+    from newsbot.config.settings import Settings
+    from newsbot.index.embedder import Embedder
 
 
 @app.command()
@@ -44,7 +52,14 @@ def index(
     err.print("stopped watching")
 
 
-def watch_seeds(settings, embedder, *, full: bool = False, wait: float = 0.0, stop_event=None) -> None:
+def watch_seeds(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    full: bool = False,
+    wait: float = 0.0,
+    stop_event: threading.Event | None = None,
+) -> None:
     """Builds once, then again after every change in the seeds folder, until ``stop_event`` or Ctrl+C.
 
     A build that fails (a locked index, an emptied folder) is reported and watching goes on.
@@ -67,7 +82,7 @@ def watch_seeds(settings, embedder, *, full: bool = False, wait: float = 0.0, st
         _build(settings, embedder, full=False, wait=wait, quiet=True)
 
 
-def _build(settings, embedder, *, full: bool, wait: float, quiet: bool) -> None:
+def _build(settings: Settings, embedder: Embedder, *, full: bool, wait: float, quiet: bool) -> None:
     with contextlib.suppress(typer.Exit):  # run_build has printed why; the next change tries again
         common.run_build(settings, embedder, full=full, wait=wait, quiet=quiet)
 
@@ -84,7 +99,7 @@ class SeedsFilter:
         self.ignore = list(ignore)
         self.default = watchfiles.DefaultFilter()
 
-    def __call__(self, change, path: str) -> bool:
+    def __call__(self, change: watchfiles.Change, path: str) -> bool:
         if not self.default(change, path):
             return False
         where = Path(path)

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from newsbot.feeds.feedlist import slugify
 from newsbot.feeds.files import atomic_write
@@ -42,7 +43,7 @@ class ItemArticle:
     def markdown(self) -> bytes:
         import frontmatter
 
-        meta = {"title": self.title, "date": self.date, "source": self.source}
+        meta: dict[str, Any] = {"title": self.title, "date": self.date, "source": self.source}
         if self.url:
             meta["url"] = self.url
         post = frontmatter.Post("\n\n".join(self.paragraphs), **meta)

@@ -14,12 +14,16 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 from importlib import metadata
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import httpx
 
 from newsbot.feeds.records import Fetched
 from newsbot.feeds.safety import AddressGuard, FetchError, IPAddress, resolve
+
+if TYPE_CHECKING:
+    from newsbot.config.settings import Settings
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
@@ -84,7 +88,7 @@ class Fetcher:
         self._client: httpx.AsyncClient | None = None
 
     @classmethod
-    def from_settings(cls, settings, **kw) -> Fetcher:
+    def from_settings(cls, settings: Settings, **kw: Any) -> Fetcher:
         return cls(
             timeout=settings.feed_timeout_seconds,
             max_bytes=settings.feed_max_bytes,

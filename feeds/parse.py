@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import calendar
 import re
+import time
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import urljoin
 
 from newsbot.feeds.records import FeedItem, ParsedFeed
@@ -68,7 +71,7 @@ def _paragraphs(text: str) -> str:
     return "\n\n".join(p for p in lines if p)
 
 
-def _item(entry, base_url: str) -> FeedItem:
+def _item(entry: Mapping[str, Any], base_url: str) -> FeedItem:
     raw = (entry.get("link") or "").strip()
     link = urljoin(base_url, raw) if raw else None
     guid = (entry.get("id") or "").strip() or None
@@ -84,7 +87,7 @@ def _item(entry, base_url: str) -> FeedItem:
     )
 
 
-def _date(parsed) -> date | None:
+def _date(parsed: time.struct_time | None) -> date | None:
     if not parsed:
         return None
     try:

@@ -9,22 +9,26 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsbot.feeds.articles import ItemArticle, PageText, extract_page, write_article
 from newsbot.feeds.feedlist import FEEDS_FOLDER, load_feeds
 from newsbot.feeds.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
 from newsbot.feeds.parse import parse_feed
-from newsbot.feeds.records import Feed, FeedItem, FeedResult, Passed, PollReport, Saved
+from newsbot.feeds.records import Feed, FeedItem, FeedResult, FeedStatus, Passed, PollReport, Saved
 from newsbot.feeds.safety import FetchError
 from newsbot.feeds.state import FeedState, item_keys, remove_leftovers, update_lock
 
+if TYPE_CHECKING:
+    from newsbot.config.settings import Settings
 
-def update_feeds(settings, *, fetcher: Fetcher | None = None) -> PollReport:
+
+def update_feeds(settings: Settings, *, fetcher: Fetcher | None = None) -> PollReport:
     """Polls every feed in seeds/feeds.toml once (blocking); see ``poll_feeds``."""
     return asyncio.run(poll_feeds(settings, fetcher=fetcher))
 
 
-async def poll_feeds(settings, *, fetcher: Fetcher | None = None) -> PollReport:
+async def poll_feeds(settings: Settings, *, fetcher: Fetcher | None = None) -> PollReport:
     """Polls every feed in seeds/feeds.toml once and saves their new items under seeds/feeds/.
 
     A feed that fails is reported and the others go on. Raises FeedListError for a bad feed
@@ -83,7 +87,7 @@ class _FeedPoll:
         self.state.checked(self.feed, answer if clean else None)
         return self._result("failed" if parsed.problem else "ok", parsed.problem)
 
-    def _result(self, status, reason: str | None) -> FeedResult:
+    def _result(self, status: FeedStatus, reason: str | None) -> FeedResult:
         return FeedResult(
             self.feed,
             status,

@@ -11,11 +11,15 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urldefrag
 
 from newsbot.feeds.feedlist import FEEDS_FOLDER
 from newsbot.feeds.files import atomic_write
 from newsbot.feeds.records import Feed, FeedItem, Fetched
+
+if TYPE_CHECKING:
+    from filelock import BaseFileLock
 
 STATE_FILE = ".state.json"
 LOCK_FILE = ".lock"
@@ -38,7 +42,7 @@ def feeds_folder(seeds: Path) -> Path:
     return Path(seeds) / FEEDS_FOLDER
 
 
-def update_lock(seeds: Path, timeout: float = 0.0):
+def update_lock(seeds: Path, timeout: float = 0.0) -> BaseFileLock:
     """The lock every writer of seeds/feeds/ holds; raises FeedStateError when it is taken."""
     from filelock import FileLock, Timeout
 

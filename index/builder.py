@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from newsbot.index.manifest import Manifest
 from newsbot.index.readers import FolderReader, ReadReport
 from newsbot.index.records import Article, Chunk, ChunkSentences, Failure, normalize_text
 from newsbot.index.store import StoreOptions
+
+if TYPE_CHECKING:
+    from newsbot.config.settings import Settings
 
 
 def passage_text(title: str, chunk_text: str) -> str:
@@ -110,7 +114,7 @@ class IndexBuilder:
         }
 
     @classmethod
-    def from_settings(cls, settings, embedder: Embedder) -> IndexBuilder:
+    def from_settings(cls, settings: Settings, embedder: Embedder) -> IndexBuilder:
         return cls(
             embedder,
             chunk_tokens=settings.chunk_tokens,
@@ -144,7 +148,7 @@ class IndexBuilder:
             if previous is not None and not full and not self._compatible(previous):
                 full, report.note = True, "model or chunking changed since the last build: rebuilding all"
             report.full = full or previous is None
-            base = {} if report.full else dict(previous.articles)
+            base = {} if report.full or previous is None else dict(previous.articles)
             wanted = {a.path: a for a in articles}
             changed = [a for a in articles if a.path not in base or base[a.path].hash != a.hash]
             gone = [p for p in base if p not in wanted]
@@ -152,7 +156,7 @@ class IndexBuilder:
             report.updated = len(changed) - report.added
             report.removed = len(gone)
             report.unchanged = len(articles) - len(changed)
-            if not changed and not gone and not report.full:
+            if previous is not None and not changed and not gone and not report.full:
                 report.articles, report.chunks = len(previous.articles), previous.chunk_count
                 report.seconds = time.perf_counter() - started
                 return report

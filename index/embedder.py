@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+    from tokenizers import Tokenizer
+    from torch import Tensor
 
 PACKAGED_MODELS = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 
@@ -19,9 +24,15 @@ PACKAGED_MODELS = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 class Embedder(Protocol):
     """What the index and the retriever need from a model."""
 
-    name: str
-    dimension: int
-    max_tokens: int
+    # Read-only: a model may work them out lazily (SentenceTransformerEmbedder reads its config).
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int: ...
 
     def embed_batch(
         self, texts: Sequence[str], *, batch_size: int | None = None, show_progress_bar: bool = False
@@ -74,7 +85,7 @@ def model_path(name: str) -> Path:
     return path
 
 
-def counting_tokenizer(path: Path):
+def counting_tokenizer(path: Path) -> Tokenizer:
     """The model's fast tokenizer with truncation and padding off, so it counts the bare word pieces
     (tokenizer.json may ship with a fixed padding length)."""
     from tokenizers import Tokenizer
@@ -96,7 +107,7 @@ class SentenceTransformerEmbedder:
         self.path = model_path(name)
 
     @cached_property
-    def model(self):
+    def model(self) -> SentenceTransformer:
         # The hub is unreachable here; make sure nothing tries it.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -108,12 +119,12 @@ class SentenceTransformerEmbedder:
         return SentenceTransformer(str(self.path), device="cpu")
 
     @cached_property
-    def _tokenizer(self):
+    def _tokenizer(self) -> Tokenizer:
         # The fast tokenizer alone loads in milliseconds; chunking should not wait for torch.
         return counting_tokenizer(self.path / "tokenizer.json")
 
     @cached_property
-    def dimension(self) -> int:  # type: ignore[override]
+    def dimension(self) -> int:
         config = self.path / "config.json"
         if config.is_file():
             import json
@@ -121,10 +132,13 @@ class SentenceTransformerEmbedder:
             hidden = json.loads(config.read_text()).get("hidden_size")
             if hidden:
                 return int(hidden)
-        return int(self.model.get_sentence_embedding_dimension())
+        dimension = self.model.get_sentence_embedding_dimension()
+        if dimension is None:
+            raise ValueError(f"model {self.name!r} states no embedding dimension (no hidden_size in its config.json)")
+        return int(dimension)
 
     @cached_property
-    def max_tokens(self) -> int:  # type: ignore[override]
+    def max_tokens(self) -> int:
         config = self.path / "sentence_bert_config.json"
         if config.is_file():
             import json
@@ -132,7 +146,10 @@ class SentenceTransformerEmbedder:
             length = json.loads(config.read_text()).get("max_seq_length")
             if length:
                 return int(length) - 2  # [CLS] and [SEP]
-        return int(self.model.max_seq_length) - 2
+        length = self.model.max_seq_length
+        if length is None:
+            raise ValueError(f"model {self.name!r} states no max_seq_length (sentence_bert_config.json)")
+        return int(length) - 2
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
@@ -163,7 +180,7 @@ class SentenceTransformerEmbedder:
         from tqdm.auto import tqdm
 
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        pooled: list[np.ndarray | None] = [None] * len(texts)
+        pooled: dict[int, np.ndarray] = {}
         # Token vectors are large (a few hundred KB per text): encode a slice at a time and keep
         # only the pooled vectors, so memory stays flat however big the corpus. Slices are cut
         # from the texts sorted by length, as encode() sorts its batches, so padding stays small.
@@ -172,8 +189,13 @@ class SentenceTransformerEmbedder:
             for first in range(0, len(order), SPAN_SLICE):
                 rows = order[first : first + SPAN_SLICE]
                 part = [texts[i] for i in rows]
-                outputs = self.model.encode(
-                    part, batch_size=batch_size or self.batch_size, output_value=None, show_progress_bar=False
+                # sentence-transformers' overloads read a list of str as one input (a video of
+                # image paths), so they promise one dict; a list of texts gets one dict per text.
+                outputs = cast(
+                    "list[dict[str, Tensor]]",
+                    self.model.encode(
+                        part, batch_size=batch_size or self.batch_size, output_value=None, show_progress_bar=False
+                    ),
                 )
                 offsets = self.model.tokenizer(
                     part, return_offsets_mapping=True, truncation=True, max_length=self.model.max_seq_length
@@ -184,7 +206,7 @@ class SentenceTransformerEmbedder:
                     vectors[row] = whole / max(float(np.linalg.norm(whole)), 1e-12)
                     pooled[row] = pool_spans(tokens, np.asarray(offs, dtype=np.int64), spans[row], vectors[row])
                 bar.update(len(part))
-        return SpanVectors(vectors, pooled)
+        return SpanVectors(vectors, [pooled[row] for row in range(len(texts))])
 
     def _encode(
         self, texts: Sequence[str], batch_size: int | None = None, show_progress_bar: bool = False
@@ -240,7 +262,7 @@ class Coalescer:
     caller goes straight through: nothing waits on a timer.
     """
 
-    def __init__(self, embed: callable, max_texts: int = 512) -> None:  # type: ignore[valid-type]
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], max_texts: int = 512) -> None:
         if max_texts < 1:
             raise ValueError(f"max_texts must be at least 1, got {max_texts}")
         self._embed = embed
@@ -261,7 +283,8 @@ class Coalescer:
                     return self._result(request)
                 # The model is free and this request still waits: lead one call for everyone queued.
                 self._busy = True
-                batch, total = [], 0
+                batch: list[_Request] = []
+                total = 0
                 while self._pending and (not batch or total + len(self._pending[0].texts) <= self.max_texts):
                     batch.append(self._pending.pop(0))
                     total += len(batch[-1].texts)
@@ -292,6 +315,8 @@ class Coalescer:
     def _result(request: _Request) -> np.ndarray:
         if request.error is not None:
             raise request.error
+        if request.vectors is None:  # unreachable: _run sets vectors or an error for every request
+            raise RuntimeError("an embedding request finished with neither vectors nor an error")
         return request.vectors
 
 

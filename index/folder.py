@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -196,33 +197,41 @@ class IndexWriter:
         self._chunks = ChunkStoreWriter(self.folder / CHUNKS)
         return self.manifest
 
+    def _begun(self) -> tuple[Path, Manifest, FaissStore, ChunkStoreWriter]:
+        if self.folder is None or self.manifest is None or self._vectors is None or self._chunks is None:
+            raise RuntimeError("IndexWriter: call begin() first (and edit nothing after commit())")
+        return self.folder, self.manifest, self._vectors, self._chunks
+
     def remove_article(self, path: str) -> None:
-        entry = self.manifest.articles.pop(path)
-        self._vectors.remove(np.asarray(self._chunks.remove(entry.id), dtype=np.int64))
+        _, manifest, vectors, chunks = self._begun()
+        entry = manifest.articles.pop(path)
+        vectors.remove(np.asarray(chunks.remove(entry.id), dtype=np.int64))
 
     def add_article(
-        self, article: Article, chunks: list[Chunk], vectors: np.ndarray, sentences: list[ChunkSentences] = ()
+        self, article: Article, chunks: list[Chunk], vectors: np.ndarray, sentences: Sequence[ChunkSentences] = ()
     ) -> None:
-        self._chunks.add(article, chunks, sentences)
-        self._vectors.add(np.asarray([c.id for c in chunks], dtype=np.int64), vectors)
-        self.manifest.articles[article.path] = ArticleEntry(
+        _, manifest, store, chunk_store = self._begun()
+        chunk_store.add(article, chunks, sentences)
+        store.add(np.asarray([c.id for c in chunks], dtype=np.int64), vectors)
+        manifest.articles[article.path] = ArticleEntry(
             id=article.id, hash=article.hash, chunks=len(chunks), title=article.title
         )
         if chunks:
-            self.manifest.next_chunk_id = max(self.manifest.next_chunk_id, chunks[-1].id + 1)
+            manifest.next_chunk_id = max(manifest.next_chunk_id, chunks[-1].id + 1)
 
     def write_bm25(self) -> None:
         """Builds BM25 over every chunk of the new generation, as written so far, and saves it there.
 
         bm25s has no incremental update, so each generation gets its own from the chunk store.
         """
-        BM25Index.from_chunk_db(self._chunks.db).save(self.folder)
+        folder, _, _, chunks = self._begun()
+        BM25Index.from_chunk_db(chunks.db).save(folder)
 
     def commit(self) -> Path:
         """Writes everything, flushes it to disk, and makes it the live generation."""
-        folder, manifest = self.folder, self.manifest
-        self._vectors.save(folder)
-        self._chunks.close()
+        folder, manifest, vectors, chunks = self._begun()
+        vectors.save(folder)
+        chunks.close()
         self._chunks = None
         manifest.updated = datetime.now(UTC)
         manifest.files = {

@@ -18,10 +18,15 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from newsbot.index.embedder import Coalescer, SentenceTransformerEmbedder, counting_tokenizer, model_path
+
+if TYPE_CHECKING:
+    from onnxruntime import InferenceSession
+    from tokenizers import Tokenizer
 
 EXPORT_DIR = "query-model"
 ONNX_FILE = "model.onnx"
@@ -88,7 +93,12 @@ def export_onnx(embedder: SentenceTransformerEmbedder, index_dir: Path) -> Path:
     import torch
 
     transformer = embedder.model[0]
-    if transformer.__class__.__name__ != "Transformer" or len(embedder.model) > 3:
+    inner = getattr(transformer, "auto_model", None)
+    if (
+        transformer.__class__.__name__ != "Transformer"
+        or len(embedder.model) > 3
+        or not isinstance(inner, torch.nn.Module)
+    ):
         raise ValueError(f"model {embedder.name!r} is not a plain transformer + pooling; cannot export it")
 
     class _Encoder(torch.nn.Module):
@@ -96,7 +106,9 @@ def export_onnx(embedder: SentenceTransformerEmbedder, index_dir: Path) -> Path:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+        ) -> torch.Tensor:
             return self.inner(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
@@ -112,7 +124,7 @@ def export_onnx(embedder: SentenceTransformerEmbedder, index_dir: Path) -> Path:
             warnings.simplefilter("ignore")  # tracer notes about control flow MiniLM does not use
             # The TorchScript exporter: it needs no network and no onnxscript.
             torch.onnx.export(
-                _Encoder(transformer.auto_model).eval(),
+                _Encoder(inner).eval(),
                 (example, example, example * 0),
                 str(staging / ONNX_FILE),
                 input_names=list(_INPUTS),
@@ -159,7 +171,7 @@ class OnnxEmbedder:
         self.batch_size = batch_size
 
     @cached_property
-    def session(self):
+    def session(self) -> InferenceSession:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -171,11 +183,11 @@ class OnnxEmbedder:
         return ort.InferenceSession(str(self.folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
 
     @cached_property
-    def _tokenizer(self):
+    def _tokenizer(self) -> Tokenizer:
         return counting_tokenizer(self.folder / TOKENIZER_FILE)
 
     @cached_property
-    def _batch_tokenizer(self):
+    def _batch_tokenizer(self) -> Tokenizer:
         tok = self._tokenizer.__class__.from_str(self._tokenizer.to_str())
         tok.enable_truncation(self.max_seq_length)
         tok.enable_padding(pad_id=tok.token_to_id("[PAD]") or 0, pad_token="[PAD]", length=None)

@@ -11,9 +11,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, Self, get_args
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, get_args
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import faiss
+
+    from newsbot.config.settings import Settings
 
 VECTORS = "vectors.faiss"
 ANN_VECTORS = "vectors.ann.faiss"
@@ -22,7 +27,7 @@ ANN_VECTORS = "vectors.ann.faiss"
 # ivf-sq8: the same with one byte per dimension (a quarter of the memory, a little recall);
 # hnsw: a graph over exact vectors (fast, but ~20 % more memory and slow to build).
 AnnKind = Literal["ivf-flat", "ivf-sq8", "hnsw"]
-ANN_KINDS: tuple[str, ...] = get_args(AnnKind)
+ANN_KINDS: tuple[AnnKind, ...] = get_args(AnnKind)
 # Past this, exact search costs more than an answer may (flat ~22 ms at 100k on 2 cores vs ivf-flat
 # 0.7 ms with recall@10 1.000 in `newsbot bench`).
 DEFAULT_FLAT_MAX = 50_000
@@ -42,7 +47,7 @@ class StoreOptions:
             raise ValueError(f"ann_kind must be one of {', '.join(ANN_KINDS)}, got {self.ann_kind!r}")
 
     @classmethod
-    def from_settings(cls, settings) -> StoreOptions:
+    def from_settings(cls, settings: Settings) -> StoreOptions:
         return cls(settings.flat_index_max, settings.ann_index)
 
 
@@ -93,7 +98,7 @@ def build_ann(
     nprobe: int | None = None,
     ef_search: int = 128,
     seed: int = 0,
-):
+) -> faiss.Index:
     """An approximate inner-product index over ``vectors`` (unit rows), answering with ``ids``."""
     import faiss
 
@@ -106,11 +111,12 @@ def build_ann(
         graph = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
         graph.hnsw.efConstruction = 80
         graph.hnsw.efSearch = ef_search
-        index = faiss.IndexIDMap2(graph)
-        index.add_with_ids(vectors, ids)
-        return index
+        mapped = faiss.IndexIDMap2(graph)
+        mapped.add_with_ids(vectors, ids)
+        return mapped
     lists = ivf_lists(n)
     quantizer = faiss.IndexFlatIP(d)
+    index: faiss.IndexIVF
     if kind == "ivf-flat":
         index = faiss.IndexIVFFlat(quantizer, d, lists, faiss.METRIC_INNER_PRODUCT)
     else:
@@ -139,7 +145,7 @@ class FaissStore:
     def __init__(
         self,
         dimension: int,
-        index: object | None = None,
+        index: faiss.IndexIDMap2 | None = None,
         *,
         flat_index_max: int = DEFAULT_FLAT_MAX,
         ann_kind: AnnKind = "ivf-flat",
@@ -157,25 +163,29 @@ class FaissStore:
         self.flat_index_max = flat_index_max
         self.ann_kind = ann_kind
         self._folder = folder
-        self._flat = (
+        self._flat: faiss.IndexIDMap2 | None = (
             index if index is not None or folder is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         )
-        self._ann = None
+        self._ann: faiss.Index | None = None
 
     @property
-    def index(self):
+    def index(self) -> faiss.Index:
+        """What searches run on: the approximate index when the generation has one, else the flat one."""
         if self._ann is None and self._flat is None and self._folder is not None:
             ann = self._folder / ANN_VECTORS
             if ann.is_file():
                 self._ann = _read(ann)
             else:
-                self._flat = _read(self._folder / VECTORS)
-        return self._ann if self._ann is not None else self._flat
+                self._flat = read_flat(self._folder / VECTORS)
+        return self._ann if self._ann is not None else self.flat
 
     @property
-    def flat(self):
+    def flat(self) -> faiss.IndexIDMap2:
+        """The exact vectors, which builds edit (read from the folder on first use)."""
         if self._flat is None:
-            self._flat = _read(self._folder / VECTORS)
+            if self._folder is None:  # unreachable: __init__ sets one or the other
+                raise RuntimeError("FaissStore has neither an index nor a folder to read one from")
+            self._flat = read_flat(self._folder / VECTORS)
         return self._flat
 
     @property
@@ -199,7 +209,9 @@ class FaissStore:
     def remove(self, ids: np.ndarray) -> int:
         if not len(ids):
             return 0
-        removed = int(self.flat.remove_ids(np.asarray(ids, dtype=np.int64)))
+        import faiss
+
+        removed = int(self.flat.remove_ids(faiss.IDSelectorBatch(np.asarray(ids, dtype=np.int64))))
         self._ann = None
         return removed
 
@@ -225,7 +237,7 @@ class FaissStore:
         return [VECTORS, ANN_VECTORS]
 
     @classmethod
-    def load(cls, folder: Path, dimension: int, **options) -> FaissStore:
+    def load(cls, folder: Path, dimension: int, **options: Any) -> FaissStore:
         """Opens the store in ``folder``; files are read on first use (search reads only one)."""
         store = cls(dimension, folder=Path(folder), **options)
         found = store.index.d
@@ -234,7 +246,9 @@ class FaissStore:
         return store
 
 
-def _restricted_search(index, queries: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _restricted_search(
+    index: faiss.Index, queries: np.ndarray, k: int, allowed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Search among ``allowed`` ids only, exhaustively: a date window must not lose a chunk because
     an approximate index did not visit it."""
     import faiss
@@ -254,20 +268,36 @@ def _restricted_search(index, queries: np.ndarray, k: int, allowed: np.ndarray) 
             ids = np.pad(ids, ((0, 0), (0, pad)), constant_values=-1)
             out = np.pad(out, ((0, 0), (0, pad)), constant_values=-np.inf)
         return out.astype(np.float32), ids
+    # Parameters set one by one (FAISS's stubs know no keyword form); `selector` stays referenced
+    # here for as long as the search uses it.
     selector = faiss.IDSelectorBatch(allowed)
     if isinstance(inner, faiss.IndexIVF):
+        ivf = faiss.SearchParametersIVF()
         # Every list probed: the selector skips the rest, so this costs about one flat scan.
-        return index.search(queries, k, params=faiss.SearchParametersIVF(sel=selector, nprobe=inner.nlist))
-    return index.search(queries, k, params=faiss.SearchParameters(sel=selector))
+        ivf.sel, ivf.nprobe = selector, inner.nlist
+        return index.search(queries, k, params=ivf)
+    params = faiss.SearchParameters()
+    params.sel = selector
+    return index.search(queries, k, params=params)
 
 
-def _read(path: Path):
+def _read(path: Path) -> faiss.Index:
     import faiss
 
     return faiss.read_index(str(path))
 
 
-def _kind_of(index) -> str:
+def read_flat(path: Path) -> faiss.IndexIDMap2:
+    """The exact vectors saved in ``path`` (a FAISS IndexIDMap2 over a flat index)."""
+    import faiss
+
+    index = _read(path)
+    if not isinstance(index, faiss.IndexIDMap2):
+        raise ValueError(f"{path} holds a FAISS {type(index).__name__}, not the IndexIDMap2 newsbot writes")
+    return index
+
+
+def _kind_of(index: faiss.Index) -> str:
     import faiss
 
     inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap2) else index

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 
 from newsbot.index.chunking import excerpt_spans
 from newsbot.index.embedder import Embedder
@@ -68,19 +71,20 @@ class Sentences:
     """
 
     def __init__(self, embedder: Embedder, lookup: SentenceLookup | None = None, size: int = 20_000) -> None:
+        if size < 1:
+            raise ValueError(f"size must be at least 1 chunk, got {size}")
         self.embedder = embedder
         self.lookup = lookup
         self.size = size
-        self._items: OrderedDict[int, ChunkSentences] = OrderedDict()
-        self._lock = threading.Lock()
+        self._items: LRUCache[int, ChunkSentences] = LRUCache(maxsize=size)
+        self._lock = threading.Lock()  # cachetools caches are not thread-safe
 
     def get(self, chunks: list[Chunk]) -> list[ChunkSentences]:
         found = self.lookup([c.id for c in chunks]) if self.lookup else {}
         with self._lock:
             for c in chunks:
-                if c.id not in found and c.id in self._items:
-                    self._items.move_to_end(c.id)
-                    found[c.id] = self._items[c.id]
+                if c.id not in found and (cached := self._items.get(c.id)) is not None:
+                    found[c.id] = cached
         missing = [c for c in dict.fromkeys(chunks) if c.id not in found]
         if missing:
             spans = [excerpt_spans(c.text) for c in missing]
@@ -91,8 +95,6 @@ class Sentences:
                 for c, sps in zip(missing, spans, strict=True):
                     found[c.id] = self._items[c.id] = ChunkSentences(c.id, tuple(sps), vectors[row : row + len(sps)])
                     row += len(sps)
-                while len(self._items) > self.size:
-                    self._items.popitem(last=False)
         return [found[c.id] for c in chunks]
 
 
@@ -159,7 +161,7 @@ class AnswerComposer:
         """The answer to ``question`` (as resolved; ``asked`` is what the user typed, if different)."""
         kind = answer_type(question)
         excerpts = self.excerpts(question, hits, query_vector, kind)
-        context = {
+        context: dict[str, Any] = {
             "question": asked or question,
             "resolved_question": question if asked and asked != question else None,
             "answer_type": kind,
@@ -169,6 +171,8 @@ class AnswerComposer:
             return Answer(answer=None, confident=False, citations=[], **context)
         ranked = self._select(excerpts, max_citations or self.max_citations)
         top = max(excerpts, key=lambda ex: ex.score)
+        if top.features is None:  # unreachable: excerpts() gives each excerpt its ranker features
+            raise RuntimeError("the best excerpt carries no ranker features")
         confidence = self.ranker.confidence(top.features, top.score)
         confident = confidence >= self.min_confidence
         as_of = None
@@ -315,14 +319,14 @@ class AnswerComposer:
         return Excerpt(ex.hit, text, start, end, ex.score, ex.confidence, entities)
 
     @staticmethod
-    def _newest_first(ranked: list[Excerpt]) -> tuple[list[Excerpt], object]:
+    def _newest_first(ranked: list[Excerpt]) -> tuple[list[Excerpt], date | None]:
         """When near-equal excerpts from differently dated articles compete, the newest leads."""
         top = ranked[0].confidence
         close = [ex for ex in ranked if ex.confidence >= top * (1 - TIE_SHARE) and ex.hit.article.date is not None]
         dates = {ex.hit.article.date for ex in close}
         if len(dates) < 2 or normalize(close[0].text) == normalize(close[-1].text):
             return ranked, None
-        newest = max(close, key=lambda ex: ex.hit.article.date)
+        newest = max(close, key=lambda ex: ex.hit.article.date or date.min)  # `close` holds dated ones only
         return [newest] + [ex for ex in ranked if ex is not newest], newest.hit.article.date
 
     @staticmethod

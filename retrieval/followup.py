@@ -135,6 +135,6 @@ def resolve_followup(question: str, history: list[Answer]) -> str:
         return f"{rest.rstrip(' ?')} ({', '.join(names)})?"
     if m or len(rest.split()) <= 3:
         # No pronoun to replace: a bare "and when?" borrows the last question's names.
-        names = ", ".join(before[s:e] for s, e in previous)
-        return f"{rest.rstrip(' ?')} ({names})?"
+        borrowed = ", ".join(before[s:e] for s, e in previous)
+        return f"{rest.rstrip(' ?')} ({borrowed})?"
     return question

@@ -67,7 +67,8 @@ class Logistic:
 
     @classmethod
     def from_json(cls, data: dict) -> Logistic:
-        return cls(*(np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "weights")), float(data["bias"]))
+        mean, scale, weights = (np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "weights"))
+        return cls(mean, scale, weights, float(data["bias"]))
 
 
 @dataclass(frozen=True, slots=True)

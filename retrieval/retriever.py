@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from cachetools import LRUCache
 
 from newsbot.index.bm25 import BM25Index
 from newsbot.index.builder import IndexBuilder
@@ -22,6 +22,9 @@ from newsbot.retrieval.dates import DateWindow, find_date_window
 from newsbot.retrieval.followup import resolve_followup
 from newsbot.retrieval.fusion import reciprocal_rank_fusion, score_fusion
 from newsbot.retrieval.records import Answer, Hit
+
+if TYPE_CHECKING:
+    from newsbot.config.settings import Settings
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES = ("dense", "bm25", "hybrid")
@@ -104,12 +107,20 @@ class Retriever:
         self._chunk_days = np.asarray([r[1] or "NaT" for r in rows], dtype="datetime64[D]")
         dated = self._chunk_days[~np.isnat(self._chunk_days)]
         self.newest = dated.max().astype(date) if len(dated) else None
-        self._question_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        # Off (None) at 0: benchmarks time every question's embedding.
+        self._question_vectors: LRUCache[str, np.ndarray] | None = LRUCache(question_cache) if question_cache else None
         self.question_cache = question_cache
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, index_dir: str | Path, *, embedder: Embedder | None = None, settings=None, **options) -> Retriever:
+    def open(
+        cls,
+        index_dir: str | Path,
+        *,
+        embedder: Embedder | None = None,
+        settings: Settings | None = None,
+        **options: Any,
+    ) -> Retriever:
         """Opens the index in ``index_dir``; the embedder must be the model the index was built with."""
         if settings is not None:
             options = {
@@ -131,7 +142,7 @@ class Retriever:
     @classmethod
     def from_settings(
         cls,
-        settings,
+        settings: Settings,
         *,
         embedder: Embedder | None = None,
         build_if_missing: bool = True,
@@ -221,14 +232,15 @@ class Retriever:
 
     def _embed_question(self, question: str) -> np.ndarray:
         # The same question is often searched again (another mode, a retry): embed it once.
-        with self._lock:
-            vector = self._question_vectors.get(question)
+        cache = self._question_vectors
+        if cache is None:
+            return self.embedder.embed_batch([question])
+        with self._lock:  # cachetools caches are not thread-safe
+            vector = cache.get(question)
         if vector is None:
             vector = self.embedder.embed_batch([question])
             with self._lock:
-                self._question_vectors[question] = vector
-                while len(self._question_vectors) > self.question_cache:
-                    self._question_vectors.popitem(last=False)
+                cache[question] = vector
         return vector
 
     @property

@@ -322,8 +322,9 @@ class FakeBotApi:
     async def _m_sendMessage(self, p: dict[str, Any]) -> dict[str, Any]:
         text = _checked_text(p)
         chat_id = int(p["chat_id"])
-        message = {
-            "message_id": next(self._message_ids),
+        message_id = next(self._message_ids)
+        message: dict[str, Any] = {
+            "message_id": message_id,
             "date": int(time.time()),
             "chat": self.chats.get(chat_id, {"id": chat_id, "type": "private"}),
             "from": self.bot_user(),
@@ -338,7 +339,7 @@ class FakeBotApi:
                 message["reply_to_message"] = original
         if p.get("reply_markup"):
             message["reply_markup"] = p["reply_markup"]
-        self.messages[(chat_id, message["message_id"])] = message
+        self.messages[(chat_id, message_id)] = message
         return message
 
     async def _m_editMessageText(self, p: dict[str, Any]) -> dict[str, Any]:
