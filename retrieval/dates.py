@@ -80,7 +80,7 @@ def _window(kind: str, m: re.Match[str], reference: date) -> tuple[date, date] |
         return _relative(groups, reference)
     year = int(groups["year"]) if groups.get("year") else None
     if kind == "year":
-        return date(year, 1, 1), date(year, 12, 31)
+        return (date(year, 1, 1), date(year, 12, 31)) if year is not None else None
     month_word = groups["month"].lower().rstrip(".")
     month = int(month_word) if month_word.isdigit() else _MONTHS.get(month_word)
     if month is None or not 1 <= month <= 12:
@@ -105,8 +105,9 @@ def _relative(groups: dict[str, str | None], reference: date) -> tuple[date, dat
         return reference, reference
     if rel == "yesterday":
         return reference - timedelta(days=1), reference - timedelta(days=1)
-    if groups.get("n"):
-        n, unit = int(groups["n"]), groups["unit"].lower()
+    count, unit_word = groups.get("n"), groups.get("unit")
+    if count and unit_word:
+        n, unit = int(count), unit_word.lower()
         days = {"days": n, "weeks": 7 * n, "months": 30 * n}[unit]
         return reference - timedelta(days=days), reference
     scope, unit = rel.split()[-2:]
