@@ -28,6 +28,8 @@ CROSS = {"xquad_en": "covidqa", "covidqa": "xquad_en", "news_qa": "xquad_en"}
 # Targets the thresholds are fitted to (on dev): at most this share of answerable questions
 # declined, and bold short answers right at least this often.
 MAX_ANSWERABLE_DECLINED = 0.05
+# Sentences not holding the answer paired with each one that does, when fitting the ranking.
+PAIRS_PER_ANSWER = 10
 MIN_BOLD_PRECISION = 0.90
 
 
@@ -101,8 +103,9 @@ def fit(features: Path, out: Path) -> dict:
     data = np.load(features, allow_pickle=False)
     rows, groups, answerable = data["rows"].astype(np.float64), data["groups"], data["answerable"].astype(bool)
     x, label, span_found, span_right = rows[:, : len(FEATURES)], rows[:, -3], rows[:, -2], rows[:, -1]
-    # Which sentence answers: learned from the answerable questions' candidates.
-    sentences = _logistic(LogisticRegression, x[answerable], label[answerable])
+    # Which sentence answers: learned from pairs of one answering and one other sentence of the
+    # same question (what matters is the order within a question), then scaled to a probability.
+    sentences = _pairwise(LogisticRegression, x, label, groups, answerable)
     prob = sentences.predict(x)
     best: dict[int, int] = {}  # question -> its best candidate's row
     for i, g in enumerate(groups.tolist()):
@@ -130,6 +133,35 @@ def fit(features: Path, out: Path) -> dict:
     }
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return result
+
+
+def _pairwise(model_class, x: np.ndarray, label: np.ndarray, groups: np.ndarray, answerable: np.ndarray):
+    """A linear ranking model fitted on within-question pairs (RankNet-style), with Platt scaling."""
+    from newsbot.retrieval.ranker import Logistic
+
+    mean, scale = x[answerable].mean(axis=0), x[answerable].std(axis=0)
+    scale[scale == 0] = 1.0
+    z = (x - mean) / scale
+    rng = np.random.default_rng(0)
+    by_question: dict[int, list[int]] = {}
+    for i in np.flatnonzero(answerable):
+        by_question.setdefault(int(groups[i]), []).append(int(i))
+    diffs = []
+    for g in sorted(by_question):
+        rows = np.asarray(by_question[g])
+        pos, neg = rows[label[rows] > 0], rows[label[rows] == 0]
+        if not len(neg):
+            continue
+        for p in pos:
+            for n in rng.choice(neg, size=min(len(neg), PAIRS_PER_ANSWER), replace=False):
+                diffs.append(z[p] - z[n])
+    pairs = np.asarray(diffs)
+    ranking = model_class(C=0.01, max_iter=3000, fit_intercept=False).fit(
+        np.vstack([pairs, -pairs]), np.r_[np.ones(len(pairs)), np.zeros(len(pairs))]
+    )
+    w = ranking.coef_[0]
+    platt = model_class(C=1.0, max_iter=2000).fit((z[answerable] @ w)[:, None], label[answerable])
+    return Logistic(mean, scale, w * platt.coef_[0][0], float(platt.intercept_[0]))
 
 
 def _logistic(model_class, x: np.ndarray, y: np.ndarray):
