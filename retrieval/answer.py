@@ -47,20 +47,16 @@ class Excerpt:
     features: np.ndarray | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
-    """A sentence and its ranker features, before the ranker has scored it."""
+    """A sentence and its ranker features (in ``FEATURES`` order), before the ranker has scored it."""
 
     hit: Hit
     text: str
     start: int
     end: int
-    row: dict[str, float]
+    features: np.ndarray
     entities: tuple[Entity, ...] | None
-
-    @property
-    def features(self) -> np.ndarray:
-        return np.asarray([self.row[name] for name in FEATURES], dtype=np.float64)
 
 
 class Sentences:
@@ -221,7 +217,7 @@ class AnswerComposer:
         terms = sorted(stems(question))
         weights = self.idf(terms) if self.idf and terms else np.ones(len(terms), dtype=np.float32)
         top_score = max(h.score for h in hits) or 1.0
-        out: list[Candidate] = []
+        found: list[tuple[Hit, int, int, dict[str, float], tuple[Entity, ...] | None]] = []
         for hit, sentences in zip(hits, self.sentences.get([h.chunk for h in hits]), strict=True):
             if not sentences.spans:
                 continue
@@ -245,12 +241,19 @@ class AnswerComposer:
                     "lead": float(hit.chunk.ordinal == 0 and i == 0),
                     "length": float(np.log1p(len(text)) / 5),
                 }
-                out.append(Candidate(hit, text, hit.chunk.start + s, hit.chunk.start + e, row, entities))
-        best_similarity = max(c.row["similarity"] for c in out) if out else 0.0
-        best_idf = max(c.row["idf_overlap"] for c in out) if out else 0.0
-        for c in out:
-            c.row["similarity_gap"] = c.row["similarity"] - best_similarity
-            c.row["idf_overlap_gap"] = c.row["idf_overlap"] - best_idf
+                found.append((hit, s, e, row, entities))
+        # The gaps compare each sentence with the best of all of them, so they come second.
+        best_similarity = max((row["similarity"] for *_, row, _ in found), default=0.0)
+        best_idf = max((row["idf_overlap"] for *_, row, _ in found), default=0.0)
+        out = []
+        for hit, s, e, row, entities in found:
+            row |= {
+                "similarity_gap": row["similarity"] - best_similarity,
+                "idf_overlap_gap": row["idf_overlap"] - best_idf,
+            }
+            features = np.asarray([row[name] for name in FEATURES], dtype=np.float64)
+            start = hit.chunk.start
+            out.append(Candidate(hit, hit.chunk.text[s:e], start + s, start + e, features, entities))
         return out
 
     def _select(self, excerpts: list[Excerpt], limit: int) -> list[Excerpt]:

@@ -46,7 +46,6 @@ def _retriever(dataset, cache: Path, settings, embedder):
 def _rows(retriever, question: str, gold: tuple[str, ...]) -> list[list[float]]:
     """One row per candidate sentence: features, label, span found, span right."""
     from newsbot.retrieval.evaluate import bold_right
-    from newsbot.retrieval.ranker import FEATURES
     from newsbot.retrieval.spans import answer_type, find_span
     from newsbot.retrieval.text import normalize
 
@@ -58,7 +57,7 @@ def _rows(retriever, question: str, gold: tuple[str, ...]) -> list[list[float]]:
         label = any(g in normalize(c.text) for g in golds)
         span = find_span(question, c.text, kind, c.entities)
         right = span is not None and bold_right(c.text[span.start : span.end], gold)
-        rows.append([c.row[f] for f in FEATURES] + [float(label), float(span is not None), float(right)])
+        rows.append([*c.features.tolist(), float(label), float(span is not None), float(right)])
     return rows
 
 
