@@ -70,7 +70,7 @@ class Settings(BaseSettings):
         None,
         ge=0,
         le=1,
-        description="Below this confidence the reply shows no bold short answer; default: calibrated with the ranker.",
+        description="A short answer needs this probability to be shown in bold; default: calibrated with the span model.",
     )
     flat_index_max: int = Field(50_000, ge=1, description="Up to this many chunks, vector search is exact.")
     ann_index: Literal["ivf-flat", "ivf-sq8", "hnsw"] = Field(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -18,7 +18,8 @@ from newsbot.index.entities import Entity, within
 from newsbot.index.records import ArticleInfo, Chunk, ChunkSentences
 from newsbot.retrieval.ranker import FEATURES, SentenceRanker
 from newsbot.retrieval.records import AlsoIn, Answer, Citation, Hit, Mention
-from newsbot.retrieval.spans import answer_type, candidates, find_span
+from newsbot.retrieval.span_ranker import Passage, ShortAnswer, SpanRanker
+from newsbot.retrieval.spans import answer_type, candidates
 from newsbot.retrieval.text import normalize, stems
 
 # Sentence scores are probabilities: one within this share of the best counts as answering too
@@ -45,6 +46,18 @@ class Excerpt:
     entities: tuple[Entity, ...] | None = None
     # The ranker's features of the sentence (the answerability model reads the best one's).
     features: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Shortlist:
+    """What an answer is made of: the excerpts it cites (best first) and how sure it is."""
+
+    kind: str | None  # the kind of answer the question asks for
+    ranked: tuple[Excerpt, ...]  # the excerpts to cite, best first
+    excerpts: tuple[Excerpt, ...]  # every scored sentence of the passages
+    confidence: float  # P(the passages answer the question at all)
+    confident: bool  # confidence clears min_confidence
+    as_of: date | None  # the newest-first date, when near-equal excerpts differ in date
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +107,7 @@ class Sentences:
         return [found[c.id] for c in chunks]
 
 
-def _mentions(excerpts: list[Excerpt]) -> list[Mention]:
+def _mentions(excerpts: Sequence[Excerpt]) -> list[Mention]:
     """Each name in the excerpts once, with the label most of its mentions have."""
     votes: dict[str, Counter[str]] = {}
     for ex in excerpts:
@@ -109,9 +122,10 @@ class AnswerComposer:
     A learned ranker (retrieval/ranker.py) turns each sentence's features into the probability
     that it holds the answer: embedding similarity, stemmed and idf-weighted word overlap, its
     passage's score and rank, whether it holds an entity of the asked-for kind, its neighbours,
-    its place in the article. The best probability is the answer's confidence: below
-    ``min_confidence`` newsbot declines, below ``bold_confidence`` it shows no bold short answer.
-    Both thresholds were calibrated on the dev halves of the eval sets and ship with the ranker.
+    its place in the article; an answerability model turns the best of them into the answer's
+    confidence, below ``min_confidence`` newsbot declines. A span model (retrieval/span_ranker.py)
+    picks the short answer inside the first excerpt; below ``bold_confidence`` no part of it is
+    bold. Both thresholds were calibrated on the dev halves of the eval sets and ship with the models.
     """
 
     def __init__(
@@ -125,10 +139,12 @@ class AnswerComposer:
         sentences: SentenceLookup | None = None,
         idf: IdfLookup | None = None,
         ranker: SentenceRanker | None = None,
+        spans: SpanRanker | None = None,
     ) -> None:
         self.ranker = ranker or SentenceRanker.load()
+        self.spans = spans or SpanRanker.load()
         min_confidence = self.ranker.min_confidence if min_confidence is None else min_confidence
-        bold_confidence = self.ranker.bold_confidence if bold_confidence is None else bold_confidence
+        bold_confidence = self.spans.bold_confidence if bold_confidence is None else bold_confidence
         for name, value in (("min_confidence", min_confidence), ("bold_confidence", bold_confidence)):
             if not 0 <= value <= 1:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
@@ -155,16 +171,47 @@ class AnswerComposer:
         max_citations: int | None = None,
     ) -> Answer:
         """The answer to ``question`` (as resolved; ``asked`` is what the user typed, if different)."""
-        kind = answer_type(question)
-        excerpts = self.excerpts(question, hits, query_vector, kind)
+        short = self.shortlist(question, hits, query_vector, max_citations=max_citations)
         context: dict[str, Any] = {
             "question": asked or question,
             "resolved_question": question if asked and asked != question else None,
-            "answer_type": kind,
+            "answer_type": short.kind,
             "date_filter": date_filter,
         }
-        if not excerpts:
+        if not short.ranked:
             return Answer(answer=None, confident=False, citations=[], **context)
+        ranked, confident = short.ranked, short.confident
+        citations = [self._cite(n, ex) for n, ex in enumerate(ranked, 1)]
+        context["mentions"] = _mentions(ranked)
+        best = ranked[0]
+        choice = self.short_answer(question, short) if confident else None
+        span = choice if choice is not None and choice.probability >= self.bold_confidence else None
+        start, end = (best.start + span.start, best.start + span.end) if span else (best.start, best.end)
+        return Answer(
+            answer=best.text[start - best.start : end - best.start] if confident else None,
+            confident=confident,
+            citations=citations,
+            answer_start=start if confident else None,
+            answer_end=end if confident else None,
+            answer_citation=1 if confident else None,
+            confidence=round(short.confidence, 4),
+            as_of=short.as_of,
+            **context,
+        )
+
+    def shortlist(
+        self,
+        question: str,
+        hits: list[Hit],
+        query_vector: np.ndarray | None = None,
+        *,
+        max_citations: int | None = None,
+    ) -> Shortlist:
+        """The excerpts an answer cites, best first, and whether they answer the question."""
+        kind = answer_type(question)
+        excerpts = self.excerpts(question, hits, query_vector, kind)
+        if not excerpts:
+            return Shortlist(kind, (), (), 0.0, False, None)
         ranked = self._select(excerpts, max_citations or self.max_citations)
         top = max(excerpts, key=lambda ex: ex.score)
         if top.features is None:  # unreachable: excerpts() gives each excerpt its ranker features
@@ -174,23 +221,14 @@ class AnswerComposer:
         as_of = None
         if confident:
             ranked, as_of = self._newest_first(ranked)
-        citations = [self._cite(n, ex) for n, ex in enumerate(ranked, 1)]
-        context["mentions"] = _mentions(ranked)
-        best = ranked[0]
-        span = None
-        if confident and best.score >= self.bold_confidence:
-            span = find_span(question, best.text, kind, best.entities)
-        start, end = (best.start + span.start, best.start + span.end) if span else (best.start, best.end)
-        return Answer(
-            answer=best.text[start - best.start : end - best.start] if confident else None,
-            confident=confident,
-            citations=citations,
-            answer_start=start if confident else None,
-            answer_end=end if confident else None,
-            answer_citation=1 if confident else None,
-            confidence=round(confidence, 4),
-            as_of=as_of,
-            **context,
+        return Shortlist(kind, tuple(ranked), tuple(excerpts), confidence, confident, as_of)
+
+    def short_answer(self, question: str, short: Shortlist) -> ShortAnswer | None:
+        """The span model's pick in the first excerpt, with its probability (None: no candidate)."""
+        best = short.ranked[0]
+        others = [Passage(ex.text, ex.score) for ex in short.excerpts]
+        return self.spans.choose(
+            question, short.kind, Passage(best.text, best.score, best.entities), others, short.confidence
         )
 
     def excerpts(

@@ -4,9 +4,8 @@ Two logistic regressions, fitted on the dev halves of the eval sets by ``scripts
 and shipped as JSON beside this module (no pickle): one scores each candidate sentence (features
 below), the other turns the best candidate into the probability that the articles answer at all
 (its score and a few of its features: a question about something absent still finds a "best"
-sentence). The same file carries the thresholds calibrated on dev: ``min_confidence`` on the
-second (below it newsbot declines) and ``bold_confidence`` (below it the reply shows the excerpt
-without a bold short answer).
+sentence). The same file carries the threshold calibrated on dev: ``min_confidence`` on the
+second (below it newsbot declines). The bold short answer has a model of its own (span_ranker.py).
 """
 
 from __future__ import annotations
@@ -73,13 +72,12 @@ class Logistic:
 
 @dataclass(frozen=True, slots=True)
 class SentenceRanker:
-    """Which sentence answers (``sentences``), whether any does (``answerable``), and the thresholds."""
+    """Which sentence answers (``sentences``), whether any does (``answerable``), and when to decline."""
 
     features: tuple[str, ...]
     sentences: Logistic
     answerable: Logistic
     min_confidence: float
-    bold_confidence: float
 
     def __post_init__(self) -> None:
         if self.features != FEATURES:
@@ -88,9 +86,8 @@ class SentenceRanker:
             raise ValueError(f"the sentence model must have {len(FEATURES)} weights")
         if self.answerable.weights.shape != (1 + len(ANSWERABLE_FEATURES),):
             raise ValueError(f"the answerability model must have {1 + len(ANSWERABLE_FEATURES)} weights")
-        for name in ("min_confidence", "bold_confidence"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"ranker {name} must be between 0 and 1, got {getattr(self, name)}")
+        if not 0 <= self.min_confidence <= 1:
+            raise ValueError(f"ranker min_confidence must be between 0 and 1, got {self.min_confidence}")
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
         """P(this sentence holds the answer) for each row of features."""
@@ -108,7 +105,6 @@ class SentenceRanker:
             "answerable_features": ["sentence_score", *ANSWERABLE_FEATURES],
             "answerable": self.answerable.to_json(),
             "min_confidence": round(float(self.min_confidence), 4),
-            "bold_confidence": round(float(self.bold_confidence), 4),
         }
 
     @classmethod
@@ -119,7 +115,6 @@ class SentenceRanker:
                 Logistic.from_json(data["sentences"]),
                 Logistic.from_json(data["answerable"]),
                 float(data["min_confidence"]),
-                float(data["bold_confidence"]),
             )
         except KeyError as exc:
             raise ValueError(f"ranker file lacks {exc.args[0]!r}") from None

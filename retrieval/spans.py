@@ -229,10 +229,25 @@ def _fits(question: str, text: str, kind: str, start: int, end: int, asked: set[
     return 0
 
 
-def find_span(question: str, text: str, kind: str | None, entities: Sequence[Entity] | None = None) -> Span | None:
-    """The best candidate of ``kind`` in ``text``, or None when there is none the question lacks."""
+@dataclass(frozen=True, slots=True)
+class SpanCandidate:
+    """A candidate short answer in a text, with what the span model reads of its place there."""
+
+    start: int
+    end: int
+    label: str | None  # the entity's label; None for a pattern match in a text without entities
+    closeness: float  # minus the summed distance to the question's words, over the text's length
+    nearest: float  # distance to the closest of the question's words, over the text's length
+    fits: bool  # has what the question's own words ask for (a unit, a year)
+    rank: int  # 0 for the candidate nearest the question's words, then 1, 2, ...
+
+
+def span_candidates(
+    question: str, text: str, kind: str | None, entities: Sequence[Entity] | None = None
+) -> list[SpanCandidate]:
+    """Every candidate of ``kind`` in ``text``, nearest the question's words (and fitting) first."""
     if kind is None:
-        return None
+        return []
     asked = {stem(w) for w in words(question) if w not in STOPWORDS}
     # Where each of the question's words stands in the text: the answer sits amid all of them.
     anchors: dict[str, list[int]] = {}
@@ -244,15 +259,37 @@ def find_span(question: str, text: str, kind: str | None, entities: Sequence[Ent
     if kind == PLACE and entities is None:
         # Places mostly follow a preposition; prefer those, but keep any name when none does.
         fresh = [s for s in fresh if _after_preposition(text, s[0])] or fresh
-    best: tuple[float, int, int] | None = None
+    labels = {(e.start, e.end): e.label for e in entities or ()}
+    length = max(len(text), 1)
+    scored = []
     for start, end in fresh:
-        score = -sum(min(abs(a - start) for a in places) for places in anchors.values()) if anchors else 0
-        score += _fits(question, text, kind, start, end, asked) * len(text)
-        if best is None or score > best[0]:
-            best = (score, start, end)
-    if best is None:
+        distances = [min(abs(a - start) for a in places) for places in anchors.values()]
+        fits = _fits(question, text, kind, start, end, asked)
+        scored.append((-sum(distances) + fits * len(text), start, end, distances, fits))
+    # Stable: among equals the earlier candidate stays first.
+    scored.sort(key=lambda item: -item[0])
+    out = []
+    for rank, (_, start, end, distances, fits) in enumerate(scored):
+        label = labels.get((start, end))
+        while end > start and text[end - 1] in " ,;:.":
+            end -= 1
+        out.append(
+            SpanCandidate(
+                start,
+                end,
+                label,
+                closeness=-sum(distances) / length / max(len(distances), 1),
+                nearest=min(distances, default=length) / length,
+                fits=bool(fits),
+                rank=rank,
+            )
+        )
+    return out
+
+
+def find_span(question: str, text: str, kind: str | None, entities: Sequence[Entity] | None = None) -> Span | None:
+    """The candidate nearest the question's words, or None when there is none the question lacks."""
+    found = span_candidates(question, text, kind, entities)
+    if not found or kind is None:
         return None
-    start, end = best[1], best[2]
-    while end > start and text[end - 1] in " ,;:.":
-        end -= 1
-    return Span(start, end, kind)
+    return Span(found[0].start, found[0].end, kind)

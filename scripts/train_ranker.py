@@ -25,12 +25,11 @@ FEATURES_FILE = EVAL / "ranker" / "dev_features.npz"
 SETS = ("xquad_en", "covidqa", "news_qa")
 # Each set's questions are also asked of another set's corpus, where they must be declined.
 CROSS = {"xquad_en": "covidqa", "covidqa": "xquad_en", "news_qa": "xquad_en"}
-# Targets the thresholds are fitted to (on dev): at most this share of answerable questions
-# declined, and bold short answers right at least this often.
+# The target the decline threshold is fitted to (on dev): at most this share of answerable
+# questions declined.
 MAX_ANSWERABLE_DECLINED = 0.05
 # Sentences not holding the answer paired with each one that does, when fitting the ranking.
 PAIRS_PER_ANSWER = 10
-MIN_BOLD_PRECISION = 0.90
 
 
 def _retriever(dataset, cache: Path, settings, embedder):
@@ -94,14 +93,14 @@ def collect(cache: Path, out: Path) -> None:
 
 
 def fit(features: Path, out: Path) -> dict:
-    """Two logistic regressions and two thresholds, all from the dev features."""
+    """Two logistic regressions and the decline threshold, all from the dev features."""
     from sklearn.linear_model import LogisticRegression
 
     from newsbot.retrieval.ranker import ANSWERABLE_FEATURES, FEATURES, SentenceRanker
 
     data = np.load(features, allow_pickle=False)
     rows, groups, answerable = data["rows"].astype(np.float64), data["groups"], data["answerable"].astype(bool)
-    x, label, span_found, span_right = rows[:, : len(FEATURES)], rows[:, -3], rows[:, -2], rows[:, -1]
+    x, label = rows[:, : len(FEATURES)], rows[:, -3]
     # Which sentence answers: learned from pairs of one answering and one other sentence of the
     # same question (what matters is the order within a question), then scaled to a probability.
     sentences = _pairwise(LogisticRegression, x, label, groups, answerable)
@@ -118,17 +117,13 @@ def fit(features: Path, out: Path) -> dict:
     confidence = answerability.predict(inputs)
     # The highest threshold that declines no more than the target share of answerable questions.
     min_confidence = float(np.quantile(confidence[can], MAX_ANSWERABLE_DECLINED))
-    bold = _bold_threshold(prob[at], span_found[at], span_right[at], can & (confidence >= min_confidence))
-    result = SentenceRanker(FEATURES, sentences, answerability, min_confidence, bold).to_json()
-    shown = can & (confidence >= min_confidence) & (span_found[at] > 0) & (prob[at] >= bold)
+    result = SentenceRanker(FEATURES, sentences, answerability, min_confidence).to_json()
     result["fitted_on"] = {
         "questions": len(at),
         "answerable": int(can.sum()),
         "candidates": len(x),
         "answerable_declined": round(float((confidence[can] < min_confidence).mean()), 4),
         "unanswerable_declined": round(float((confidence[~can] < min_confidence).mean()), 4),
-        "bold_shown": round(float(shown.sum() / max(can.sum(), 1)), 4),
-        "bold_right": round(float(span_right[at][shown].mean()), 4) if shown.any() else None,
     }
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return result
@@ -170,16 +165,6 @@ def _logistic(model_class, x: np.ndarray, y: np.ndarray):
     from newsbot.retrieval.ranker import Logistic
 
     return Logistic(mean, scale, fitted.coef_[0], float(fitted.intercept_[0]))
-
-
-def _bold_threshold(top: np.ndarray, found: np.ndarray, right: np.ndarray, shown: np.ndarray) -> float:
-    """The lowest confidence at which bold answers shown on dev are right often enough."""
-    candidates = sorted(set(np.round(top[shown & (found > 0)], 4).tolist()))
-    for t in candidates:
-        keep = shown & (found > 0) & (top >= t)
-        if keep.sum() >= 20 and right[keep].mean() >= MIN_BOLD_PRECISION:
-            return float(t)
-    return 1.0  # never precise enough: show no bold answers
 
 
 def main() -> None:
