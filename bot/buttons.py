@@ -13,7 +13,7 @@ from newsbot.bot.memory import Turn
 from newsbot.bot.render import render_answer, render_passages, render_sources, split_html
 from newsbot.bot.sending import NO_PREVIEW, keyboard
 from newsbot.bot.state import Context, state
-from newsbot.retrieval.records import AlsoIn, Citation, Hit
+from newsbot.retrieval.records import Citation, Hit
 
 log = logging.getLogger(__name__)
 
@@ -78,20 +78,4 @@ async def more(message: Message, turn: Turn, context: Context) -> None:
 
 def passage(n: int, hit: Hit) -> Citation:
     """A search hit shown as a citation (the whole passage as its excerpt)."""
-    a, c = hit.article, hit.chunk
-    return Citation(
-        n=n,
-        title=a.title,
-        source=a.source,
-        date=a.date,
-        url=a.url,
-        path=a.path,
-        paragraph=c.paragraph,
-        excerpt=c.text,
-        score=round(hit.score, 4),
-        start=c.start,
-        end=c.end,
-        article_id=a.id,
-        chunk_id=c.id,
-        also_in=tuple(AlsoIn.of(other) for other in hit.also_in),
-    )
+    return Citation.of(n, hit, hit.chunk.start, hit.chunk.start + len(hit.chunk.text), hit.score)

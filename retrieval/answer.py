@@ -17,7 +17,7 @@ from newsbot.index.embedder import Embedder
 from newsbot.index.entities import Entity, within
 from newsbot.index.records import ArticleInfo, Chunk, ChunkSentences
 from newsbot.retrieval.ranker import FEATURES, SentenceRanker
-from newsbot.retrieval.records import AlsoIn, Answer, Citation, Hit, Mention
+from newsbot.retrieval.records import Answer, Citation, Hit, Mention
 from newsbot.retrieval.span_ranker import Passage, ShortAnswer, SpanRanker
 from newsbot.retrieval.spans import answer_type, candidates
 from newsbot.retrieval.text import normalize, stems
@@ -372,22 +372,4 @@ class AnswerComposer:
 
     @staticmethod
     def _cite(n: int, ex: Excerpt) -> Citation:
-        a, c = ex.hit.article, ex.hit.chunk
-        before = c.text[: ex.start - c.start]
-        paragraph = c.paragraph + before.count("\n\n")
-        return Citation(
-            n=n,
-            title=a.title,
-            source=a.source,
-            date=a.date,
-            url=a.url,
-            path=a.path,
-            paragraph=paragraph,
-            excerpt=ex.text,
-            score=round(ex.score, 4),
-            start=ex.start,
-            end=ex.end,
-            article_id=a.id,
-            chunk_id=c.id,
-            also_in=tuple(AlsoIn.of(x) for x in ex.hit.also_in),
-        )
+        return Citation.of(n, ex.hit, ex.start, ex.end, ex.score)

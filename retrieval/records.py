@@ -59,6 +59,29 @@ class Citation(BaseModel):
     chunk_id: int
     also_in: tuple[AlsoIn, ...] = ()
 
+    @classmethod
+    def of(cls, n: int, hit: Hit, start: int, end: int, score: float) -> Citation:
+        """Citation ``n``: the text ``start:end`` of the hit's article, which its chunk holds."""
+        a, c = hit.article, hit.chunk
+        if not c.start <= start <= end <= c.start + len(c.text):
+            raise ValueError(f"excerpt {start}:{end} is outside chunk {c.id} ({c.start}:{c.start + len(c.text)})")
+        return cls(
+            n=n,
+            title=a.title,
+            source=a.source,
+            date=a.date,
+            url=a.url,
+            path=a.path,
+            paragraph=c.paragraph + c.text[: start - c.start].count("\n\n"),
+            excerpt=c.text[start - c.start : end - c.start],
+            score=round(score, 4),
+            start=start,
+            end=end,
+            article_id=a.id,
+            chunk_id=c.id,
+            also_in=tuple(AlsoIn.of(x) for x in hit.also_in),
+        )
+
 
 class Mention(BaseModel):
     """A name in the cited excerpts and what kind of thing it is (a spaCy entity label)."""
