@@ -19,7 +19,7 @@ from newsbot.index.records import ArticleInfo, Chunk, ChunkSentences
 from newsbot.retrieval.ranker import FEATURES, SentenceRanker
 from newsbot.retrieval.records import Answer, Citation, Hit, Mention
 from newsbot.retrieval.span_ranker import Passage, ShortAnswer, SpanRanker
-from newsbot.retrieval.spans import answer_type, candidates
+from newsbot.retrieval.spans import answer_type, candidates, question_stems
 from newsbot.retrieval.text import normalize, stems
 
 # Sentence scores are probabilities: one within this share of the best counts as answering too
@@ -255,6 +255,7 @@ class AnswerComposer:
         terms = sorted(stems(question))
         weights = self.idf(terms) if self.idf and terms else np.ones(len(terms), dtype=np.float32)
         top_score = max(h.score for h in hits) or 1.0
+        asked = question_stems(question)
         found: list[tuple[Hit, int, int, dict[str, float], tuple[Entity, ...] | None]] = []
         for hit, sentences in zip(hits, self.sentences.get([h.chunk for h in hits]), strict=True):
             if not sentences.spans:
@@ -273,7 +274,7 @@ class AnswerComposer:
                     "idf_overlap": float(matched @ weights / weights.sum()) if terms and weights.sum() else 0.0,
                     "passage_score": hit.score / top_score,
                     "inverse_rank": 1.0 / hit.rank,
-                    "typed": float(bool(kind and candidates(question, text, kind, entities))),
+                    "typed": float(bool(kind and candidates(question, text, kind, entities, asked))),
                     "kind_known": float(kind is not None),
                     "neighbour": float(max(side, default=0.0)),
                     "lead": float(hit.chunk.ordinal == 0 and i == 0),

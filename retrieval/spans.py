@@ -184,13 +184,23 @@ def _after_preposition(text: str, start: int) -> bool:
     )
 
 
+def question_stems(question: str) -> frozenset[str]:
+    """The stems of the question's content words: what a candidate must not merely repeat."""
+    return frozenset(stem(w) for w in words(question) if w not in STOPWORDS)
+
+
 def candidates(
-    question: str, text: str, kind: str | None, entities: Sequence[Entity] | None = None
+    question: str,
+    text: str,
+    kind: str | None,
+    entities: Sequence[Entity] | None = None,
+    asked: frozenset[str] | None = None,
 ) -> list[tuple[int, int]]:
     """Spans of ``text`` that could answer: entities of a fitting label the question does not name.
 
     ``entities`` are the text's stored entities (offsets into ``text``); None means the text was
-    indexed without them, and patterns stand in.
+    indexed without them, and patterns stand in. ``asked``: the question's stems, when the caller
+    has them already (they are the same for every sentence of an answer).
     """
     if kind is None:
         return []
@@ -199,7 +209,8 @@ def candidates(
     else:
         wanted = labels_for(question, kind)
         found = [(e.start, e.end) for e in entities if e.label in wanted]
-    asked = {stem(w) for w in words(question) if w not in STOPWORDS}
+    if asked is None:
+        asked = question_stems(question)
     fresh = []
     for start, end in found:
         tokens = [stem(t) for t in words(text[start:end]) if t not in STOPWORDS]
@@ -215,7 +226,7 @@ _YEAR_QUESTION = re.compile(r"\b(what|which|in what)\s+year\b", re.I)
 _YEAR = re.compile(r"\b(1[0-9]|20)\d\d\b")
 
 
-def _fits(question: str, text: str, kind: str, start: int, end: int, asked: set[str]) -> int:
+def _fits(question: str, text: str, kind: str, start: int, end: int, asked: frozenset[str]) -> int:
     """1 when a candidate has what the question's own words ask for, else 0 (a strong preference).
 
     "how many seconds were left?" is answered by the number followed by "seconds"; "what year"
@@ -248,14 +259,14 @@ def span_candidates(
     """Every candidate of ``kind`` in ``text``, nearest the question's words (and fitting) first."""
     if kind is None:
         return []
-    asked = {stem(w) for w in words(question) if w not in STOPWORDS}
+    asked = question_stems(question)
     # Where each of the question's words stands in the text: the answer sits amid all of them.
     anchors: dict[str, list[int]] = {}
     for m in re.finditer(r"\w+", text):
         word = stem(m.group(0).lower())
         if word in asked:
             anchors.setdefault(word, []).append(m.start())
-    fresh = candidates(question, text, kind, entities)
+    fresh = candidates(question, text, kind, entities, asked)
     if kind == PLACE and entities is None:
         # Places mostly follow a preposition; prefer those, but keep any name when none does.
         fresh = [s for s in fresh if _after_preposition(text, s[0])] or fresh
