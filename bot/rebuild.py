@@ -34,7 +34,8 @@ async def reindex(update: Update, context: Context) -> None:
         return
     bot = state(context)
     if bot.rebuilding:
-        await reply(update, "A rebuild is already running; I will report when it is done.")
+        # The poll holds the same flag and reports to no one: ask for a retry rather than promise a report.
+        await reply(update, "A rebuild or a feed poll is running already; send /reindex again once it is done.")
         return
     bot.rebuilding = True
     await reply(
