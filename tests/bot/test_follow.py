@@ -56,6 +56,9 @@ def test_follow_list_and_unfollow_with_the_limit(settings: Settings) -> None:
             assert "No longer following “baby okapi”" in await said(api, "/unfollow 1")
             assert "1. gas prices" in await said(api, "/following")
             assert "follows no topics" in await said(api, "/following", chat_id=101, user_id=101)  # per chat
+            help_text = await said(api, "/help")
+            assert "/follow topic words" in help_text and "/unfollow N" in help_text
+            assert "/follow topic words" in await said(api, "/start")
 
     run(scenario())
 
