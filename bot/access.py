@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import Chat, ChatMember, Update
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from newsbot.bot.state import Context, state
@@ -52,5 +53,33 @@ def is_admin(update: Update, context: Context, what: str) -> bool:
         what,
         user.id if user is not None else "-",
         update.effective_chat.id if update.effective_chat else "-",
+    )
+    return False
+
+
+MANAGERS = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+
+
+async def is_group_admin(update: Update, context: Context, what: str) -> bool:
+    """Whether the sender may run ``what`` here: anyone in a private chat; in a group its admins
+    (asked of Telegram with getChatMember), an anonymous admin posting as the group, or the bot's
+    admins. A refusal is logged (who, not what they wrote)."""
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is None or chat.type == Chat.PRIVATE:
+        return True
+    if user is not None and user.id in state(context).settings.admin_ids:
+        return True
+    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return True  # Telegram hides an anonymous admin behind the group itself
+    status = None
+    if user is not None:
+        try:
+            status = (await context.bot.get_chat_member(chat.id, user.id)).status
+        except TelegramError as exc:
+            log.warning("could not check whether user %s is an admin of chat %s: %s", user.id, chat.id, exc)
+    if status in MANAGERS:
+        return True
+    log.warning(
+        "refused %s from user %s in chat %s: not an admin of the group", what, user.id if user else "-", chat.id
     )
     return False

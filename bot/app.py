@@ -20,7 +20,8 @@ from telegram.ext import (
     filters,
 )
 
-from newsbot.bot import access, answering, buttons, commands, inline, rebuild
+from newsbot.bot import access, answering, buttons, commands, follow, inline, rebuild
+from newsbot.bot.feedpoll import POLLER_KEY, FeedPoller
 from newsbot.bot.replies import BotApiRequest
 from newsbot.bot.retry import RetryingRateLimiter, RetryingUpdatesRequest
 from newsbot.bot.state import STATE_KEY, Context, Newsbot, RetrieverFactory
@@ -34,6 +35,9 @@ COMMANDS = [
     BotCommand("sources", "Full citations of the last answer"),
     BotCommand("help", "How to ask, and the commands"),
     BotCommand("start", "What this bot is"),
+    BotCommand("follow", "Get new articles on a topic"),
+    BotCommand("following", "The topics this chat follows"),
+    BotCommand("unfollow", "Stop following topic N"),
     BotCommand("reindex", "Pick up new articles (admins only)"),
 ]
 CONCURRENT_UPDATES = 32  # one slow question must not hold up the others
@@ -68,6 +72,7 @@ def build_application(settings: Settings, retriever_factory: RetrieverFactory = 
         gc.collect()
         gc.freeze()
         await register_commands(application)
+        await start_keeping_current(application, settings)
 
     application = (
         Application.builder()
@@ -78,6 +83,8 @@ def build_application(settings: Settings, retriever_factory: RetrieverFactory = 
         .request(BotApiRequest(connection_pool_size=CONNECTIONS))
         .get_updates_request(RetryingUpdatesRequest(connection_pool_size=1))
         .post_init(post_init)
+        .post_stop(stop_polling_feeds)
+        .post_shutdown(close_follows)
         .build()
     )
     application.bot_data[STATE_KEY] = bot
@@ -93,6 +100,28 @@ async def register_commands(application: Application) -> None:
         log.warning("could not register the command menu (setMyCommands failed: %s); the commands still work", exc)
 
 
+async def start_keeping_current(application: Application, settings: Settings) -> None:
+    """Opens the follows store, alerts for articles indexed while the bot was down, and starts
+    polling the feeds when ``feed_interval_minutes`` is set."""
+    application.bot_data[follow.FOLLOWS_KEY] = await asyncio.to_thread(follow.Following.open, settings)
+    await follow.announce(application)
+    if settings.feed_interval_minutes > 0:
+        poller = FeedPoller(application, settings.feed_interval_minutes * 60)
+        application.bot_data[POLLER_KEY] = poller
+        poller.start()
+
+
+async def stop_polling_feeds(application: Application) -> None:
+    """Stops the feed poll (a build it started is finished in its thread, then dropped)."""
+    if (poller := application.bot_data.pop(POLLER_KEY, None)) is not None:
+        await poller.stop()
+
+
+async def close_follows(application: Application) -> None:
+    if (follows := application.bot_data.pop(follow.FOLLOWS_KEY, None)) is not None:
+        follows.store.close()
+
+
 def add_handlers(application: Application) -> None:
     """Every handler: the allow-list first, then one per command, message kind, button and inline."""
     private_or_group = filters.ChatType.PRIVATE | filters.ChatType.GROUPS
@@ -104,6 +133,9 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("ask", commands.ask, filters=new_messages))
     application.add_handler(CommandHandler("sources", commands.sources, filters=new_messages))
     application.add_handler(CommandHandler("reindex", rebuild.reindex, filters=new_messages))
+    application.add_handler(CommandHandler("follow", follow.follow, filters=new_messages))
+    application.add_handler(CommandHandler("following", follow.following_command, filters=new_messages))
+    application.add_handler(CommandHandler("unfollow", follow.unfollow, filters=new_messages))
     application.add_handler(MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, answering.text))
     application.add_handler(MessageHandler(new_messages & filters.COMMAND, commands.unknown_command))
     application.add_handler(MessageHandler(new_messages & ~filters.TEXT, answering.not_text))

@@ -21,6 +21,8 @@ HELP = (
     "<b>Commands</b>\n"
     "/ask question: answer from the articles\n"
     "/sources: the full citations of the last answer\n"
+    "/follow topic words: send me new articles that match the topic\n"
+    "/following: the topics this chat follows; /unfollow N stops one (in groups: admins only)\n"
     "/reindex: pick up new articles (admins only)\n"
     "/help: this message\n\n"
     "Under each answer, <b>Sources</b> expands the citations and <b>More</b> shows further "
@@ -46,7 +48,8 @@ async def start(update: Update, context: Context) -> None:
         f"Hi! I answer questions from {describe_corpus(bot.corpus)}, and cite the article "
         f"each answer comes from.\n\nIn a private chat just write your question, for example:\n"
         f"<i>{example}</i>\n\nIn groups use <code>/ask {example}</code>, reply to "
-        f"one of my messages, or mention me. /help lists everything.",
+        f"one of my messages, or mention me. <code>/follow topic words</code> brings new articles "
+        f"on a topic as they arrive. /help lists everything.",
     )
 
 

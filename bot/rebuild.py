@@ -1,4 +1,9 @@
-"""/reindex: rebuild the index in the background and swap it in without a restart."""
+"""/reindex: rebuild the index in the background and swap it in without a restart.
+
+``rebuild`` is the one way the running bot changes its index: /reindex and the feed poll
+(bot/feedpoll.py) both use it, each holding ``Newsbot.rebuilding`` so that two builds never run
+at once.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,19 @@ import logging
 from pathlib import Path
 
 from telegram import Update
+from telegram.ext import Application
 
 from newsbot.bot.access import is_admin
+from newsbot.bot.follow import announce
 from newsbot.bot.sending import esc, reply
-from newsbot.bot.state import Context, Corpus, Newsbot, state
+from newsbot.bot.state import STATE_KEY, Context, Corpus, Newsbot, state
 from newsbot.retrieval.retriever import Retriever
 
 log = logging.getLogger(__name__)
+
+
+class RebuildFailed(Exception):
+    """The build failed; the current index stays in use. The message says why."""
 
 
 async def reindex(update: Update, context: Context) -> None:
@@ -23,20 +34,35 @@ async def reindex(update: Update, context: Context) -> None:
         return
     bot = state(context)
     if bot.rebuilding:
-        await reply(update, "A rebuild is already running; I will report when it is done.")
+        # The poll holds the same flag and reports to no one: ask for a retry rather than promise a report.
+        await reply(update, "A rebuild or a feed poll is running already; send /reindex again once it is done.")
         return
     bot.rebuilding = True
     await reply(
         update,
         "Rebuilding the index in the background; answers keep coming from the current one until the new one is ready.",
     )
-    context.application.create_task(_rebuild(update, bot), update=update)
+    context.application.create_task(_reindex(update, context.application), update=update)
 
 
-async def _rebuild(update: Update, bot: Newsbot) -> None:
+async def _reindex(update: Update, application: Application) -> None:
+    try:
+        summary = await rebuild(application)
+    except RebuildFailed as exc:
+        await reply(update, f"The rebuild failed and the current index stays in use: {esc(str(exc))}")
+        return
+    finally:
+        application.bot_data[STATE_KEY].rebuilding = False
+    await reply(update, f"The new index is in use. {esc(summary)}.")
+
+
+async def rebuild(application: Application) -> str:
+    """Builds the index (incrementally) off the event loop, swaps it in, then sends the alerts the
+    new articles raise; the build's summary. The caller holds ``Newsbot.rebuilding``."""
     from newsbot.index.builder import IndexBuilder, NothingToIndex
     from newsbot.index.manifest import IndexProblem
 
+    bot: Newsbot = application.bot_data[STATE_KEY]
     old = bot.current()
     settings = bot.settings
 
@@ -50,9 +76,7 @@ async def _rebuild(update: Update, bot: Newsbot) -> None:
         summary, fresh, corpus = await asyncio.to_thread(build_and_open)
     except (NothingToIndex, IndexProblem, OSError, ValueError) as exc:
         log.warning("reindex failed: %s", exc)
-        await reply(update, f"The rebuild failed and the current index stays in use: {esc(str(exc))}")
-        return
-    finally:
-        bot.rebuilding = False
+        raise RebuildFailed(str(exc)) from exc
     bot.swap(fresh, corpus)
-    await reply(update, f"The new index is in use. {esc(summary)}.")
+    await announce(application)
+    return summary

@@ -147,6 +147,11 @@ def render_passages(question: str, passages: list[Citation]) -> str:
     return "\n\n".join([f"More on “{escape(question)}”:"] + [_citation(c, None, full=False) for c in passages])
 
 
+def render_alert(topic: str, citation: Citation) -> str:
+    """A new article on a followed topic: the topic, then its best excerpt cited as answers cite."""
+    return f"New on your topic “{escape(topic)}”:\n\n{_citation(citation, None, full=False)}"
+
+
 # --- Splitting -------------------------------------------------------------------------------
 
 

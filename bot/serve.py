@@ -132,6 +132,7 @@ def serve(
     err.print(
         f"serving {count} article{'s' if count != 1 else ''} by "
         + (f"webhook at {webhook}" if webhook else "long polling")
+        + (f"; polling feeds every {settings.feed_interval_minutes:g} min" if settings.feed_interval_minutes else "")
         + "; Ctrl+C stops"
     )
     run_application(application, settings, token, Webhook(webhook, listen, port, secret) if webhook else None)

@@ -106,8 +106,26 @@ class Settings(BaseSettings):
         0,
         ge=0,
         le=10_080,
-        description="Minutes between feed polls inside `newsbot serve` (to be wired in with /follow); "
-        "0 = off, poll with `newsbot feeds update`.",
+        description="Minutes between feed polls inside `newsbot serve` (each poll that saves new items "
+        "updates the index and alerts the chats following a matching topic); 0 = off.",
+    )
+
+    # Following topics (/follow): alerts about new articles that match a chat's topic.
+    max_follows: int = Field(10, ge=1, le=1000, description="Topics one chat may follow at once.")
+    max_alerts_per_hour: int = Field(
+        10, ge=1, le=1000, description="Alerts one chat gets in any hour; matches beyond it are not sent."
+    )
+    follow_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Score a new article needs to be alerted for a topic; default: the threshold calibrated "
+        "for high precision (newsbot/follow/threshold.json).",
+    )
+    follows_file: Path | None = Field(
+        None,
+        description="SQLite file of followed topics and sent alerts; default: follows.sqlite beside the "
+        "index folder (in its parent), so it outlives index rebuilds and is never read as an article.",
     )
 
     # Telegram.

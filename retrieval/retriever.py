@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -100,9 +101,10 @@ class Retriever:
             idf=self.bm25.idf,
         )
         rows = reader.chunks.db.execute(
-            "SELECT c.id, a.date FROM chunks c JOIN articles a ON a.id = c.article_id"
+            "SELECT c.id, a.date, a.id FROM chunks c JOIN articles a ON a.id = c.article_id"
         ).fetchall()
         self._chunk_ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+        self._chunk_articles = np.asarray([r[2] for r in rows], dtype=object)
         # As days, so a date window picks its chunks with two array comparisons (undated: never).
         self._chunk_days = np.asarray([r[1] or "NaT" for r in rows], dtype="datetime64[D]")
         dated = self._chunk_days[~np.isnat(self._chunk_days)]
@@ -203,12 +205,33 @@ class Retriever:
         )
         return answer, ranking.hits
 
-    def rank(self, question: str, mode: Mode, k: int) -> Ranking:
+    def answer_within(self, question: str, article_ids: Collection[str]) -> Answer:
+        """The answer to ``question`` from these articles' passages alone (a followed topic meets
+        new articles this way); the confidence is the same as for any answer."""
+        ranking = self.rank(question, self.mode, self.top_k, within=self.chunks_of(article_ids))
+        return self.composer.compose(question, ranking.hits[: self.top_k], ranking.query_vector)
+
+    def chunks_of(self, article_ids: Collection[str]) -> np.ndarray:
+        """The chunk ids of these articles (what ``rank(within=...)`` takes)."""
+        return self._chunk_ids[np.isin(self._chunk_articles, list(article_ids))]
+
+    def article_ids(self) -> frozenset[str]:
+        """Every article the index holds (what a rebuild is compared with to find the new ones)."""
+        return frozenset(entry.id for entry in self.reader.manifest.articles.values())
+
+    def rank(self, question: str, mode: Mode, k: int, within: np.ndarray | None = None) -> Ranking:
+        """Passages best first; ``within`` (chunk ids) restricts the search to those chunks."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if within is not None and not len(within):
+            return Ranking([], self._embed_question(question), None)
         window = find_date_window(question, self.newest) if self.newest else None
         allowed = self._allowed(window)
-        if allowed is not None and not len(allowed):
+        if within is not None:
+            allowed = within if allowed is None else np.intersect1d(allowed, within)
+            if not len(allowed):
+                window, allowed = None, within  # none of them of those dates: rank them all
+        elif allowed is not None and not len(allowed):
             window, allowed = None, None  # no article of those dates: rank them all rather than none
         query_vector = self._embed_question(question)
         pool = max(POOL, 4 * k)

@@ -49,3 +49,16 @@ def test_unknown_keys_are_refused(toml):
     toml.write_text('seed_dir = "typo"\n')
     with pytest.raises(ValidationError, match="seed_dir"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("max_follows", "0"), ("max_alerts_per_hour", "0"), ("follow_threshold", "1.5"), ("feed_interval_minutes", "-1")],
+)
+def test_follow_limits_are_validated_from_the_environment(toml, monkeypatch, name, value):
+    monkeypatch.setenv(f"NEWSBOT_{name.upper()}", value)
+    with pytest.raises(ValidationError) as info:
+        load_settings()
+    assert name in str(info.value) and value in str(info.value)
+    described = Settings.model_fields[name].description
+    assert described  # every follow setting says what it does

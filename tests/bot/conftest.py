@@ -96,28 +96,38 @@ async def running_bot(
     *,
     polling: bool = True,
     faults: Faults | None = None,
+    api: FakeBotApi | None = None,
 ) -> AsyncIterator[Running]:
-    """Starts the fake API (with ``faults`` from the first call) and the bot (long polling unless
-    told otherwise); stops both afterwards."""
-    async with FakeBotApi() as api:
-        if faults is not None:
-            api.inject(faults)
-        settings = settings.model_copy(
-            update={"telegram_api_url": api.base_url, "telegram_bot_token": SecretStr(api.token)}
-        )
-        app = build_application(settings, factory or fake_factory())
-        await app.initialize()
-        await app.post_init(app)  # what run_polling does between initialize and start
-        if polling:
-            await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        await app.start()
-        try:
-            yield Running(api, app)
-        finally:
-            if app.updater.running:
-                await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
+    """Starts the fake API (with ``faults`` from the first call; or uses ``api``, so that a second
+    bot can follow a first one, as after a restart) and the bot (long polling unless told
+    otherwise); stops both afterwards, with the hooks run_polling runs."""
+    if api is None:
+        async with (
+            FakeBotApi() as fresh,
+            running_bot(settings, factory, polling=polling, faults=faults, api=fresh) as bot,
+        ):
+            yield bot
+        return
+    if faults is not None:
+        api.inject(faults)
+    settings = settings.model_copy(
+        update={"telegram_api_url": api.base_url, "telegram_bot_token": SecretStr(api.token)}
+    )
+    app = build_application(settings, factory or fake_factory())
+    await app.initialize()
+    await app.post_init(app)  # what run_polling does between initialize and start
+    if polling:
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    await app.start()
+    try:
+        yield Running(api, app)
+    finally:
+        if app.updater.running:
+            await app.updater.stop()
+        await app.stop()
+        await app.post_stop(app)
+        await app.shutdown()
+        await app.post_shutdown(app)
 
 
 def run(coro: Any) -> Any:

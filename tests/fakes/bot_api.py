@@ -29,6 +29,18 @@ from tests.fakes.telegram_html import TelegramHtmlError, visible_text
 
 BOT_ID = 4242
 BOT_USERNAME = "newsbot_test_bot"
+# What an administrator's ChatMember carries besides can_be_edited, is_anonymous and can_manage_chat.
+ADMIN_RIGHTS = (
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
 # Parameters that are strings in the Bot API; the rest carry JSON in form bodies.
 STRING_PARAMS = {
     "text",
@@ -158,6 +170,7 @@ class FakeBotApi:
     floods: dict[str, Flood] = field(default_factory=dict)
     webhook: dict[str, Any] | None = None
     chats: dict[int, dict[str, Any]] = field(default_factory=dict)
+    admins: dict[int, set[int]] = field(default_factory=dict)  # group id -> its admins (getChatMember)
     port: int = 0
     faults: Faults | None = None
 
@@ -355,6 +368,17 @@ class FakeBotApi:
             message["reply_markup"] = p["reply_markup"]
         self.messages[key] = message
         return message
+
+    async def _m_getChatMember(self, p: dict[str, Any]) -> dict[str, Any]:
+        chat_id, user_id = int(p["chat_id"]), int(p["user_id"])
+        if chat_id not in self.chats or self.chats[chat_id]["type"] == "private":
+            raise ApiError("Bad Request: chat not found")
+        status = "administrator" if user_id in self.admins.get(chat_id, set()) else "member"
+        member: dict[str, Any] = {"status": status, "user": self.user(user_id)}
+        if status == "administrator":
+            member |= {"can_be_edited": False, "is_anonymous": False, "can_manage_chat": True}
+            member |= dict.fromkeys(ADMIN_RIGHTS, True)
+        return member
 
     async def _m_sendChatAction(self, p: dict[str, Any]) -> bool:
         return True
