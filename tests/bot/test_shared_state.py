@@ -239,3 +239,45 @@ def test_a_redis_url_shown_in_errors_hides_the_password() -> None:
     assert shown_url("redis://bot:hunter2@db:6379/0") == "redis://bot:***@db:6379/0"
     assert shown_url("redis://hunter2@db/0") == "redis://***@db/0"
     assert shown_url("redis://db:6379/0") == "redis://db:6379/0"
+
+
+def serve_with(env: dict[str, str]) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from newsbot.command import app
+
+    result = CliRunner().invoke(app, ["serve"], env={"TELEGRAM_BOT_TOKEN": "123:abc"} | env)
+    return result.exit_code, result.output
+
+
+def test_serve_refuses_unusable_redis_settings_with_one_line_and_exit_2(tmp_path) -> None:
+    from tests.redis_server import RedisServer, free_port
+
+    guarded = RedisServer(tmp_path / "guarded", password="right-pass").start()
+    try:
+        cases = {
+            "missing url": ({"NEWSBOT_STATE_BACKEND": "redis"}, "state_backend 'redis' needs redis_url"),
+            "bad scheme": (
+                {"NEWSBOT_STATE_BACKEND": "redis", "NEWSBOT_REDIS_URL": "http://:hunter2@db/0"},
+                "redis_url: Value error, must start with redis://, rediss://, unix://; got scheme 'http'",
+            ),
+            "unreachable": (
+                {"NEWSBOT_STATE_BACKEND": "redis", "NEWSBOT_REDIS_URL": f"redis://:hunter2@127.0.0.1:{free_port()}/0"},
+                "cannot reach Redis at redis://***@127.0.0.1:",
+            ),
+            "wrong password": (
+                {"NEWSBOT_STATE_BACKEND": "redis", "NEWSBOT_REDIS_URL": guarded.url.replace("right-pass", "hunter2")},
+                f"Redis at redis://***@127.0.0.1:{guarded.port}/0 refused the credentials in redis_url",
+            ),
+            "no password": (
+                {"NEWSBOT_STATE_BACKEND": "redis", "NEWSBOT_REDIS_URL": guarded.url.replace(":right-pass@", "")},
+                "refused the credentials",
+            ),
+        }
+        for name, (env, said) in cases.items():
+            code, output = serve_with(env)
+            lines = [line for line in output.splitlines() if line.strip()]
+            assert code == 2 and len(lines) == 1 and said in lines[0], (name, output)
+            assert "hunter2" not in output and "Traceback" not in output, name
+    finally:
+        guarded.stop()
