@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -128,8 +129,9 @@ def serve(
 
     # Load (or build) the index now, so problems surface as one clear line before polling starts.
     retriever = open_retriever(settings)
-    application = build_application(settings, lambda _settings: retriever, webhook=webhook is not None)
     count = retriever.article_count
+    application = build_application(settings, hand_over(retriever), webhook=webhook is not None)
+    del retriever  # the bot holds it now, and lets it go when a /reindex replaces it
     err.print(
         f"serving {count} article{'s' if count != 1 else ''} by "
         + (f"webhook at {webhook}" if webhook else "long polling")
@@ -137,6 +139,19 @@ def serve(
         + "; Ctrl+C stops"
     )
     run_application(application, settings, token, Webhook(webhook, listen, port, secret) if webhook else None)
+
+
+def hand_over(retriever: Retriever) -> Callable[[Settings], Retriever]:
+    """A retriever factory that gives ``retriever`` once and keeps no reference to it: a factory
+    that closed over it would keep a replaced index's memory and files for the process's life."""
+    handed = [retriever]
+
+    def factory(_settings: Settings) -> Retriever:
+        if not handed:
+            raise RuntimeError("the opened index was handed over already")
+        return handed.pop()
+
+    return factory
 
 
 def state_secrets(settings: Settings) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from newsbot.bot.serve import hand_over
 from newsbot.config.settings import Settings
 from newsbot.retrieval.records import Answer
 from newsbot.retrieval.retriever import Retriever
@@ -132,3 +134,35 @@ async def message_json(api, text: str) -> dict:
     }
     api.messages[(50, 900)] = message
     return message
+
+
+def files_of(folder: str) -> int:
+    """Files of ``folder`` this process has open or memory-mapped (Linux /proc)."""
+    maps = sum(folder in line for line in Path("/proc/self/maps").read_text().splitlines())
+    fds = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            fds += folder in str(fd.readlink())
+    return maps + fds
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc to see open and mapped files")
+def test_after_a_reindex_no_file_of_the_replaced_generation_stays_open_or_mapped(bot_settings: Settings) -> None:
+    # As `newsbot serve` does it: the index opened first, handed to the bot without a reference kept.
+    factory = hand_over(fake_factory()(bot_settings))
+
+    async def scenario() -> None:
+        async with running_bot(bot_settings, factory) as bot:
+            served = bot.newsbot.retriever
+            assert served is not None
+            folder = str(served.reader.folder)
+            del served
+            assert files_of(folder) > 0  # SQLite, BM25's memory-mapped arrays
+            write_corpus(Path(bot_settings.seeds_dir), [*ARTICLES, {"title": "Okapi", "text": "A baby okapi, Kito."}])
+            await bot.api.message("/reindex", chat_id=ADMIN, user_id=ADMIN)
+            await bot.api.wait_for("sendMessage", lambda c: "new index is in use" in c.params["text"])
+            await bot.api.settle(0.2)  # the rebuild task finishes sending its note
+            assert files_of(folder) == 0
+            assert files_of(str(bot.newsbot.retriever.reader.folder)) > 0
+
+    run(scenario())
