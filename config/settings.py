@@ -166,7 +166,10 @@ class Settings(BaseSettings):
         24.0, gt=0, le=24 * 365, description="How long a chat's answers feed follow-ups and buttons after the last one."
     )
     state_max_entries: int = Field(
-        10_000, ge=1, description="In-process state only: most chats (and users) each table keeps; the stalest go."
+        2_000,
+        ge=1,
+        description="In-process state only: most chats (and users) each table keeps, the least recently used "
+        "going first; a chat's memory is up to 32 answers of about 2 KB each.",
     )
 
     @classmethod
