@@ -43,6 +43,14 @@ for id = math.max(1, last - tonumber(ARGV[1]) + 1), last do fields[#fields + 1] 
 if #fields == 0 then return {} end
 return redis.call('HMGET', KEYS[1], unpack(fields))
 """
+# KEYS[1] chat hash; ARGV: turn number, count. Only for a turn still kept: a bare HINCRBY on an
+# expired chat would make a key without an expiry.
+SHOWN_MORE = """
+if redis.call('HEXISTS', KEYS[1], 'a:' .. ARGV[1]) == 1 then
+  redis.call('HINCRBY', KEYS[1], 'm:' .. ARGV[1], ARGV[2])
+end
+return 0
+"""
 # KEYS[1] seen, KEYS[2] warned; ARGV: now (ms), window (ms), limit, a unique member.
 # The sliding window of Throttle: drop stamps a window old, count, then admit, warn or drop.
 CHECK = """
@@ -75,6 +83,7 @@ class RedisState:
         self._remember = client.register_script(REMEMBER)
         self._history = client.register_script(HISTORY)
         self._check = client.register_script(CHECK)
+        self._shown_more = client.register_script(SHOWN_MORE)
 
     @classmethod
     def from_url(cls, url: str, limits: StateLimits, **options: Any) -> RedisState:
@@ -101,7 +110,7 @@ class RedisState:
         return Turn(Answer.model_validate_json(raw), int(more or 0))
 
     async def shown_more(self, chat_id: int, turn_id: int, count: int) -> None:
-        await self.client.hincrby(self._key("chat", chat_id), f"m:{turn_id}", count)
+        await self._shown_more(keys=[self._key("chat", chat_id)], args=[turn_id, count])
 
     async def check(self, user_id: int) -> Verdict:
         now, window = round(self.clock() * 1000), _ms(self.limits.throttle_seconds)

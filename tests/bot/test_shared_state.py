@@ -103,6 +103,10 @@ def test_chat_memory_keeps_the_last_turns_and_their_more_counts(make_state) -> N
             assert (await state.turn(5, 2)).more_shown == 5
             assert (await state.turn(5, 3)).more_shown == 0
             assert await state.turn(6, 2) is None  # chats do not see each other's turns
+            await state.shown_more(6, 2, 1)  # a turn no longer kept: nothing to count, nothing made
+            await state.shown_more(5, 1, 1)
+            assert await state.turn(6, 2) is None and await state.turn(5, 1) is None
+            assert await state.history(6, 3) == []
 
     run(scenario())
 
@@ -191,6 +195,7 @@ def test_every_redis_key_expires_and_answers_are_stored_as_json(redis_url: str) 
                 await state.check(11)  # allow, allow, warn: the warned key too
             await state.note_inline(7, "iq1")
             await state.refuse(-100)
+            await state.shown_more(6, 1, 2)  # a chat with no memory gets no key
             keys = sorted(await client.keys("t:*"))
             assert keys == ["t:chat:{5}", "t:inline:{7}", "t:refused:{-100}", "t:seen:{11}", "t:warned:{11}"]
             for key in keys:
