@@ -25,9 +25,17 @@ async def gate(update: Update, context: Context) -> None:
     who = chat.id if chat is not None else (user.id if user is not None else None)
     if who in allowed:
         return
+    # A message is told once per chat: marked and checked in one step, which replicas share.
+    message = update.effective_message if update.inline_query is None and update.callback_query is None else None
+    if who is None:
+        first = True  # nothing to remember it by
+    elif message is not None:
+        first = await bot.shared.refuse(who)
+    else:
+        first = not await bot.shared.was_refused(who)
     # Who, never the text: the log must not hold strangers' messages. Loud once per chat only.
     log.log(
-        logging.DEBUG if who in bot.refused else logging.WARNING,
+        logging.WARNING if first else logging.DEBUG,
         "refused update %s from chat %s (user %s): not in allowed_chat_ids",
         update.update_id,
         chat.id if chat is not None else "-",
@@ -37,9 +45,8 @@ async def gate(update: Update, context: Context) -> None:
         await update.inline_query.answer([], cache_time=60, is_personal=True)
     elif update.callback_query is not None:
         await update.callback_query.answer("Sorry, this bot is not open to this chat.")
-    elif who is not None and who not in bot.refused and update.effective_message is not None:
-        bot.refused.add(who)
-        await update.effective_message.reply_text(REFUSAL)
+    elif who is not None and first and message is not None:
+        await message.reply_text(REFUSAL)
     raise ApplicationHandlerStop
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from telegram import Chat, Message, MessageEntity, Update
 
 from newsbot.bot.render import render_answer
 from newsbot.bot.sending import esc, keyboard, reply, send, typing
+from newsbot.bot.shared import Verdict
 from newsbot.bot.state import Context, state
-from newsbot.bot.throttle import Verdict
 
 GROUPS = (Chat.GROUP, Chat.SUPERGROUP)
 TOO_FAST = "You are asking faster than I can read. Give me a few seconds, then ask again."
@@ -71,15 +69,15 @@ async def answer(update: Update, context: Context, question: str) -> None:
     if len(question) > limit:
         await reply(update, f"That question is {len(question)} characters long; please keep it under {limit}.")
         return
-    verdict = bot.throttle.check(user.id if user else message.chat_id)
+    verdict = await bot.shared.check(user.id if user else message.chat_id)
     if verdict is Verdict.DROP:
         return
     if verdict is Verdict.WARN:
         await reply(update, TOO_FAST)
         return
-    memory = bot.memory(context)
-    retriever = bot.current()
-    async with typing(context, message.chat_id, after=bot.settings.typing_after):
-        found = await asyncio.to_thread(retriever.answer, question, history=list(memory.history))
-    turn_id = memory.remember(found)
+    chat_id = message.chat_id
+    history = await bot.shared.history(chat_id, bot.settings.history_turns)
+    async with typing(context, chat_id, after=bot.settings.typing_after):
+        found = await bot.use(lambda retriever: retriever.answer(question, history=history))
+    turn_id = await bot.shared.remember(chat_id, found)
     await send(update, render_answer(found), keyboard(turn_id))

@@ -25,6 +25,7 @@ from newsbot.bot.feedpoll import POLLER_KEY, FeedPoller
 from newsbot.bot.replies import BotApiRequest
 from newsbot.bot.retry import RetryingRateLimiter, RetryingUpdatesRequest
 from newsbot.bot.state import STATE_KEY, Context, Newsbot, RetrieverFactory
+from newsbot.bot.webhook import AnsweringQueue
 from newsbot.config.settings import Settings
 from newsbot.retrieval.retriever import Retriever
 
@@ -56,11 +57,17 @@ def open_configured(settings: Settings) -> Retriever:
     return Retriever.from_settings(settings)
 
 
-def build_application(settings: Settings, retriever_factory: RetrieverFactory = open_configured) -> Application:
-    """The bot, ready for run_polling/run_webhook: loads the index and sets its commands on start."""
+def build_application(
+    settings: Settings, retriever_factory: RetrieverFactory = open_configured, *, webhook: bool = False
+) -> Application:
+    """The bot, ready for run_polling/run_webhook: loads the index and sets its commands on start.
+
+    ``webhook``: updates posted to the webhook are acknowledged only once answered (bot/webhook.py).
+    """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather")
     bot = Newsbot(settings, retriever_factory)
+    queue: asyncio.Queue[object] = AnsweringQueue() if webhook else asyncio.Queue()
 
     async def post_init(application: Application) -> None:
         asyncio.get_running_loop().set_default_executor(
@@ -82,11 +89,14 @@ def build_application(settings: Settings, retriever_factory: RetrieverFactory = 
         .concurrent_updates(CONCURRENT_UPDATES)
         .request(BotApiRequest(connection_pool_size=CONNECTIONS))
         .get_updates_request(RetryingUpdatesRequest(connection_pool_size=1))
+        .update_queue(queue)
         .post_init(post_init)
         .post_stop(stop_polling_feeds)
-        .post_shutdown(close_follows)
+        .post_shutdown(close_state)
         .build()
     )
+    if isinstance(queue, AnsweringQueue):
+        queue.application = application
     application.bot_data[STATE_KEY] = bot
     add_handlers(application)
     return application
@@ -117,9 +127,11 @@ async def stop_polling_feeds(application: Application) -> None:
         await poller.stop()
 
 
-async def close_follows(application: Application) -> None:
+async def close_state(application: Application) -> None:
+    """Closes the follows store and the bot state's connections (Redis), once the bot has stopped."""
     if (follows := application.bot_data.pop(follow.FOLLOWS_KEY, None)) is not None:
         follows.store.close()
+    await application.bot_data[STATE_KEY].close()
 
 
 def add_handlers(application: Application) -> None:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from newsbot.bot.memory import Turn
 from newsbot.bot.render import render_answer, render_passages, render_sources, split_html
 from newsbot.bot.sending import NO_PREVIEW, keyboard
+from newsbot.bot.shared import Turn
 from newsbot.bot.state import Context, state
 from newsbot.retrieval.records import Citation, Hit
 
@@ -26,10 +25,10 @@ async def button(update: Update, context: Context) -> None:
     if query is None:
         return
     kind, _, raw_id = (query.data or "").partition(":")
-    turn = None
-    if context.chat_data is not None and raw_id.isdigit():
-        turn = state(context).memory(context).turns.get(int(raw_id))
-    if turn is None or kind not in ("s", "m"):
+    chat, turn = update.effective_chat, None
+    if chat is not None and raw_id.isdigit() and kind in ("s", "m"):
+        turn = await state(context).shared.turn(chat.id, int(raw_id))
+    if chat is None or turn is None:
         await query.answer("That answer is too old for buttons; please ask again.")
         return
     await query.answer()
@@ -39,7 +38,7 @@ async def button(update: Update, context: Context) -> None:
     if kind == "s":
         await expand(message, turn, int(raw_id))
     else:
-        await more(message, turn, context)
+        await more(message, turn, context, chat.id, int(raw_id))
 
 
 async def expand(message: Message, turn: Turn, turn_id: int) -> None:
@@ -60,17 +59,17 @@ async def expand(message: Message, turn: Turn, turn_id: int) -> None:
         await message.reply_html(piece, link_preview_options=NO_PREVIEW)
 
 
-async def more(message: Message, turn: Turn, context: Context) -> None:
+async def more(message: Message, turn: Turn, context: Context, chat_id: int, turn_id: int) -> None:
     """More: the next few passages for the question, beyond those cited and shown before."""
     answer = turn.answer
     question = answer.resolved_question or answer.question
-    retriever = state(context).current()
     want = len(answer.citations) + turn.more_shown + MORE_PER_PRESS
-    hits = await asyncio.to_thread(retriever.search, question, min(50, want + retriever.top_k))
+    bot = state(context)
+    hits = await bot.use(lambda retriever: retriever.search(question, min(50, want + retriever.top_k)))
     cited = {c.chunk_id for c in answer.citations}
     fresh = [h for h in hits if h.chunk.id not in cited][turn.more_shown : turn.more_shown + MORE_PER_PRESS]
     first = len(answer.citations) + turn.more_shown + 1
-    turn.more_shown += len(fresh)
+    await bot.shared.shown_more(chat_id, turn_id, len(fresh))
     passages = [passage(n, h) for n, h in enumerate(fresh, first)]
     for piece in split_html(render_passages(question, passages)):
         await message.reply_html(piece, link_preview_options=NO_PREVIEW)

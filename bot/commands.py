@@ -68,7 +68,9 @@ async def ask(update: Update, context: Context) -> None:
 
 async def sources(update: Update, context: Context) -> None:
     """Sends the full citations of this chat's last answer."""
-    last = state(context).memory(context).last
+    chat = update.effective_chat
+    found = await state(context).shared.history(chat.id, 1) if chat is not None else []
+    last = found[-1] if found else None
     if last is None:
         await reply(update, "There is no answer in this chat yet; ask me something first.")
         return

@@ -126,7 +126,7 @@ async def announce(application: Application) -> AlertRound | None:
     bot: Newsbot = application.bot_data[STATE_KEY]
     follows = following(application)
     try:
-        found = await asyncio.to_thread(new_alerts, follows.store, bot.current(), follows.limits, datetime.now(UTC))
+        found = await bot.use(lambda retriever: new_alerts(follows.store, retriever, follows.limits, datetime.now(UTC)))
     except Exception:  # a broken look at new articles must not stop the bot
         log.exception("looking for alerts in the new articles failed")
         return None

@@ -11,8 +11,8 @@ from telegram.constants import ParseMode
 
 from newsbot.bot.render import render_answer, render_sources, split_html
 from newsbot.bot.sending import NO_PREVIEW
+from newsbot.bot.shared import Verdict
 from newsbot.bot.state import Context, state
-from newsbot.bot.throttle import Verdict
 from newsbot.retrieval.records import Answer
 
 INLINE_SETTLE_SECONDS = 0.4
@@ -33,18 +33,19 @@ async def inline(update: Update, context: Context) -> None:
         return
     # Telegram sends a query per keystroke: answer only the one the user stopped typing at.
     user = query.from_user.id
-    bot.latest_inline[user] = query.id
+    # Shared, so a replica sees keystrokes that reached another one.
+    await bot.shared.note_inline(user, query.id)
     await asyncio.sleep(INLINE_SETTLE_SECONDS)
-    if bot.latest_inline.get(user) != query.id:
+    if await bot.shared.latest_inline(user) != query.id:
         return
     # The same per-user budget as questions in chats; only settled queries spend it.
-    verdict = bot.throttle.check(user)
+    verdict = await bot.shared.check(user)
     if verdict is not Verdict.ALLOW:
         # Personal and short-lived: Telegram must not show this user's refusal to anyone else.
         button = TOO_FAST if verdict is Verdict.WARN else None
         await query.answer([], cache_time=5, is_personal=True, button=button)
         return
-    answer = await asyncio.to_thread(bot.current().answer, question)
+    answer = await bot.use(lambda retriever: retriever.answer(question))
     await query.answer(inline_results(answer), cache_time=300)
 
 

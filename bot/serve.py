@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -123,12 +124,14 @@ def serve(
     from newsbot.bot.app import build_application
 
     settings, token, secret = checked_settings(seeds, index_dir, webhook)
-    configure_logging([token, secret or ""], verbose)
+    configure_logging([token, secret or "", *state_secrets(settings)], verbose)
+    check_state(settings)
 
     # Load (or build) the index now, so problems surface as one clear line before polling starts.
     retriever = open_retriever(settings)
-    application = build_application(settings, lambda _settings: retriever)
     count = retriever.article_count
+    application = build_application(settings, hand_over(retriever), webhook=webhook is not None)
+    del retriever  # the bot holds it now, and lets it go when a /reindex replaces it
     err.print(
         f"serving {count} article{'s' if count != 1 else ''} by "
         + (f"webhook at {webhook}" if webhook else "long polling")
@@ -136,6 +139,44 @@ def serve(
         + "; Ctrl+C stops"
     )
     run_application(application, settings, token, Webhook(webhook, listen, port, secret) if webhook else None)
+
+
+def hand_over(retriever: Retriever) -> Callable[[Settings], Retriever]:
+    """A retriever factory that gives ``retriever`` once and keeps no reference to it: a factory
+    that closed over it would keep a replaced index's memory and files for the process's life."""
+    handed = [retriever]
+
+    def factory(_settings: Settings) -> Retriever:
+        if not handed:
+            raise RuntimeError("the opened index was handed over already")
+        return handed.pop()
+
+    return factory
+
+
+def state_secrets(settings: Settings) -> list[str]:
+    """What the logs must never show of the state server's URL: its password (and the URL whole)."""
+    if settings.redis_url is None:
+        return []
+    url = settings.redis_url.get_secret_value()
+    try:
+        password = urlsplit(url).password
+    except ValueError:  # a URL redis-py will refuse anyway; hide all of it
+        password = None
+    return [url, *([password] if password else [])]
+
+
+def check_state(settings: Settings) -> None:
+    """With shared state, reaches the server once now: a wrong address or password is one clear
+    line and exit code 2 before the index loads, not an apology on every question later."""
+    if settings.state_backend != "redis" or settings.redis_url is None:
+        return
+    from newsbot.bot.shared.redis_state import StateUnavailable, check_reachable
+
+    try:
+        check_reachable(settings.redis_url.get_secret_value())
+    except StateUnavailable as exc:
+        fail(str(exc))
 
 
 def checked_settings(

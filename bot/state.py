@@ -1,23 +1,24 @@
-"""What the bot keeps between updates: the current retriever, the throttle, the refused chats."""
+"""What the bot keeps between updates: the retriever in service, and the shared bot state."""
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from telegram.ext import ContextTypes
 
-from newsbot.bot.memory import ChatMemory
-from newsbot.bot.throttle import Throttle
+from newsbot.bot.serving import Served
+from newsbot.bot.shared import BotState, open_state
 from newsbot.config.settings import Settings
 from newsbot.retrieval.retriever import Retriever
 
 Context = ContextTypes.DEFAULT_TYPE
 RetrieverFactory = Callable[[Settings], Retriever]
 STATE_KEY = "newsbot"  # where the Newsbot sits in the application's bot_data
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +36,19 @@ class Corpus:
 
 
 class Newsbot:
-    """The bot's state, shared by every handler through the application's bot_data."""
+    """The bot's state, reached by every handler through the application's bot_data.
 
-    def __init__(self, settings: Settings, retriever_factory: RetrieverFactory) -> None:
+    What a chat or user needs from one update to the next (follow-up memory, throttle, inline
+    queries, refused chats) is in ``shared``: this process's memory, or a Redis that every
+    replica of the bot reads and writes.
+    """
+
+    def __init__(self, settings: Settings, retriever_factory: RetrieverFactory, shared: BotState | None = None) -> None:
         self.settings = settings
         self.retriever_factory = retriever_factory
-        self.retriever: Retriever | None = None
+        self.shared = shared if shared is not None else open_state(settings)
+        self._served: Served | None = None
         self.corpus = Corpus(0, None, None)
-        self.throttle = Throttle(settings.throttle_questions, settings.throttle_seconds)
-        self.refused: set[int] = set()
-        self.latest_inline: dict[int, str] = {}
         self.rebuilding = False
 
     async def load(self) -> None:
@@ -53,24 +57,33 @@ class Newsbot:
         self.corpus = await asyncio.to_thread(Corpus.of, retriever)
         # The model loads lazily; pay that (~10 s) now rather than on the first user's question.
         await asyncio.to_thread(retriever.embedder.embed_batch, ["warm up"])
-        self.retriever = retriever
+        self._served = Served(retriever)
+
+    @property
+    def retriever(self) -> Retriever | None:
+        return self._served.retriever if self._served is not None else None
 
     def current(self) -> Retriever:
-        if self.retriever is None:
+        """The retriever in service, for what does not outlive this call (its embedder, its top_k)."""
+        if self._served is None:
             raise RuntimeError("the index is not loaded yet")
-        return self.retriever
+        return self._served.retriever
+
+    async def use(self, work: Callable[[Retriever], T]) -> T:
+        """Runs ``work`` on the retriever in service, in a worker thread; a /reindex meanwhile
+        closes that retriever only once ``work`` (and every other holder) is done with it."""
+        if self._served is None:
+            raise RuntimeError("the index is not loaded yet")
+        return await self._served.run(work)
 
     def swap(self, retriever: Retriever, corpus: Corpus) -> None:
-        """Puts a rebuilt index in use; in-flight questions hold the old one and finish on it."""
-        self.retriever, self.corpus = retriever, corpus
+        """Puts a rebuilt index in use; in-flight questions finish on the old one, which is then closed."""
+        old, self._served, self.corpus = self._served, Served(retriever), corpus
+        if old is not None:
+            old.retire()
 
-    def memory(self, context: Context) -> ChatMemory:
-        chat_data = context.chat_data
-        if chat_data is None:
-            raise RuntimeError("this update has no chat")
-        if "memory" not in chat_data:
-            chat_data["memory"] = ChatMemory(deque(maxlen=self.settings.history_turns))
-        return chat_data["memory"]
+    async def close(self) -> None:
+        await self.shared.close()
 
 
 def state(context: Context) -> Newsbot:

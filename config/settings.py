@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -17,6 +18,7 @@ from pydantic_settings import (
 
 PACKAGED_CONFIG = Path(__file__).with_name("newsbot.toml")
 DEFAULT_API_URL = "https://api.telegram.org/bot"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 IdList = Annotated[list[int], NoDecode]
 
@@ -150,6 +152,26 @@ class Settings(BaseSettings):
     )
     typing_after: float = Field(0.5, ge=0, description="Seconds an answer may take before the chat shows 'typing…'.")
 
+    # What the bot keeps between updates (follow-up memory, throttle, inline queries, refused chats).
+    state_backend: Literal["memory", "redis"] = Field(
+        "memory", description="Where bot state lives: this process's memory, or a Redis that replicas share."
+    )
+    redis_url: SecretStr | None = Field(
+        None, description="redis://[:password@]host:port/db (or rediss://, unix://); needed for state_backend redis."
+    )
+    state_prefix: str = Field(
+        "newsbot", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Key prefix in Redis, so bots can share one server."
+    )
+    chat_memory_hours: float = Field(
+        24.0, gt=0, le=24 * 365, description="How long a chat's answers feed follow-ups and buttons after the last one."
+    )
+    state_max_entries: int = Field(
+        2_000,
+        ge=1,
+        description="In-process state only: most chats (and users) each table keeps, the least recently used "
+        "going first; a chat's memory is up to 32 answers of about 2 KB each.",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -181,10 +203,21 @@ class Settings(BaseSettings):
             raise ValueError(f"must start with http:// or https://, got {value!r}")
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message shows the scheme only: the rest of the URL may hold a password.
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in REDIS_SCHEMES:
+            scheme = urlsplit(value.get_secret_value()).scheme or "(none)"
+            raise ValueError(f"must start with {', '.join(s + '://' for s in REDIS_SCHEMES)}; got scheme {scheme!r}")
+        return value
+
     @model_validator(mode="after")
     def _check_chunking(self) -> Settings:
         if self.dense_weight == 0 and self.bm25_weight == 0:
             raise ValueError("dense_weight and bm25_weight cannot both be 0")
+        if self.state_backend == "redis" and self.redis_url is None:
+            raise ValueError("state_backend 'redis' needs redis_url (NEWSBOT_REDIS_URL), e.g. redis://localhost:6379/0")
         return self
 
 

@@ -100,7 +100,7 @@ async def running_bot(
 ) -> AsyncIterator[Running]:
     """Starts the fake API (with ``faults`` from the first call; or uses ``api``, so that a second
     bot can follow a first one, as after a restart) and the bot (long polling unless told
-    otherwise); stops both afterwards, with the hooks run_polling runs."""
+    otherwise, else built for a webhook); stops both afterwards, with the hooks run_polling runs."""
     if api is None:
         async with (
             FakeBotApi() as fresh,
@@ -113,7 +113,7 @@ async def running_bot(
     settings = settings.model_copy(
         update={"telegram_api_url": api.base_url, "telegram_bot_token": SecretStr(api.token)}
     )
-    app = build_application(settings, factory or fake_factory())
+    app = build_application(settings, factory or fake_factory(), webhook=not polling)
     await app.initialize()
     await app.post_init(app)  # what run_polling does between initialize and start
     if polling:
