@@ -152,7 +152,12 @@ def update(seeds: SeedsOpt = None, index_dir: IndexOpt = None) -> None:
             out.print(f"{head} duplicate: {passed.item}: {passed.reason}", markup=False)
         for passed in result.failures:
             err.print(f"{head} item failed: {passed.item}: {passed.reason}", markup=False)
-    out.print(f"{report.saved} new articles from {len(report.results)} feeds, {report.failed} failed", markup=False)
+    feeds = len(report.results)
+    out.print(
+        f"{report.saved} new article{'' if report.saved == 1 else 's'} from {feeds} feed{'' if feeds == 1 else 's'}, "
+        f"{report.failed} failed",
+        markup=False,
+    )
     if report.saved:
         common.run_build(settings, common.make_embedder(settings), quiet=True)
     if report.failed:
