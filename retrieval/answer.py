@@ -107,6 +107,14 @@ class Sentences:
         return [found[c.id] for c in chunks]
 
 
+def _weighted_share(terms: list[str], weights: np.ndarray, present: set[str]) -> float:
+    """The idf-weighted share of ``terms`` that ``present`` holds (0 when no term has weight)."""
+    total = float(weights.sum())
+    if not terms or not total:
+        return 0.0
+    return float(np.asarray([t in present for t in terms], dtype=np.float32) @ weights / total)
+
+
 def _mentions(excerpts: Sequence[Excerpt]) -> list[Mention]:
     """Each name in the excerpts once, with the label most of its mentions have."""
     votes: dict[str, Counter[str]] = {}
@@ -257,9 +265,12 @@ class AnswerComposer:
         top_score = max(h.score for h in hits) or 1.0
         asked = question_stems(question)
         found: list[tuple[Hit, int, int, dict[str, float], tuple[Entity, ...] | None]] = []
+        unknown = float((weights == 0).mean()) if terms and self.idf else 0.0
         for hit, sentences in zip(hits, self.sentences.get([h.chunk for h in hits]), strict=True):
             if not sentences.spans:
                 continue
+            in_passage = stems(hit.chunk.text)
+            passage_idf = _weighted_share(terms, weights, in_passage)
             similarity = np.clip(sentences.vectors @ query_vector[0], 0.0, 1.0)
             stored = sentences.entities
             for i, ((s, e), sim) in enumerate(zip(sentences.spans, similarity, strict=True)):
@@ -279,6 +290,8 @@ class AnswerComposer:
                     "neighbour": float(max(side, default=0.0)),
                     "lead": float(hit.chunk.ordinal == 0 and i == 0),
                     "length": float(np.log1p(len(text)) / 5),
+                    "passage_idf_overlap": passage_idf,
+                    "unknown": unknown,
                 }
                 found.append((hit, s, e, row, entities))
         # The gaps compare each sentence with the best of all of them, so they come second.

@@ -32,9 +32,21 @@ FEATURES = (
     "neighbour",  # best similarity of the sentences beside it in its passage
     "lead",  # the first sentence of its article
     "length",  # log of its length in characters, over 5
+    "passage_idf_overlap",  # idf_overlap of its whole passage: are the question's rare words there at all?
+    "unknown",  # share of the question's content stems no indexed chunk has (the same for every sentence)
 )
 # What the answerability model reads of the best candidate, besides its sentence score.
-ANSWERABLE_FEATURES = ("similarity", "overlap", "idf_overlap", "typed", "kind_known")
+# A question about an event the articles lack often names it in words the index has never seen:
+# ``unknown`` and ``passage_idf_overlap`` see that where the sentence's own features cannot.
+ANSWERABLE_FEATURES = (
+    "similarity",
+    "overlap",
+    "idf_overlap",
+    "typed",
+    "kind_known",
+    "passage_idf_overlap",
+    "unknown",
+)
 
 
 @dataclass(frozen=True, slots=True)

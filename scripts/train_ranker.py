@@ -64,6 +64,7 @@ def collect(cache: Path, out: Path) -> None:
     from newsbot.config.settings import load_settings
     from newsbot.index.embedder import SentenceTransformerEmbedder
     from newsbot.retrieval.evaluate import load_dataset
+    from newsbot.retrieval.ranker import FEATURES
 
     settings = load_settings()
     embedder = SentenceTransformerEmbedder(settings.model_name, settings.batch_size)
@@ -79,7 +80,7 @@ def collect(cache: Path, out: Path) -> None:
         for n, (retriever, query, can) in enumerate(asked):
             found = _rows(retriever, query.question, query.answers if can else ())
             if not found:
-                found = [[0.0] * (len(rows[0]) if rows else 15)]  # a question with no candidates at all
+                found = [[0.0] * (len(FEATURES) + 3)]  # a question with no candidates at all
             rows += found
             groups += [group] * len(found)
             answerable += [can] * len(found)
