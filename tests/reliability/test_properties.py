@@ -62,7 +62,9 @@ SLOW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 )
 def test_chunks_cite_exactly_cover_everything_and_fit_the_model(title, paragraphs, max_tokens, overlap, window) -> None:
     article = Article.from_paragraphs(title, paragraphs, path="a.txt")
-    chunks = Chunker(count_tokens, max_tokens, overlap, window=window).split(article, first_id=7)
+    chunker = Chunker(count_tokens, max_tokens, overlap, window=window)
+    chunks = chunker.split(article, first_id=7)
+    title = chunker.embedded_title(article.title)  # what is embedded with each chunk
     text = article.text
     assert chunks
     covered = bytearray(len(text))
@@ -71,8 +73,8 @@ def test_chunks_cite_exactly_cover_everything_and_fit_the_model(title, paragraph
         assert (chunk.id, chunk.ordinal, chunk.article_id) == (7 + n, n, article.id)
         assert chunk.text == text[chunk.start : chunk.end] and chunk.text.strip() == chunk.text
         assert count_tokens(chunk.text) <= max_tokens
-        if count_tokens(article.title) + 1 <= window - 8:  # beyond that the title alone fills the window
-            assert count_tokens(passage_text(article.title, chunk.text)) <= window, "the model would cut the tail"
+        if count_tokens(title) + 1 <= window - 8:  # beyond that the title alone fills the window
+            assert count_tokens(passage_text(title, chunk.text)) <= window, "the model would cut the tail"
         assert spans[chunk.paragraph - 1][0] <= chunk.start < spans[chunk.paragraph - 1][1] + 1
         assert spans[chunk.paragraph_end - 1][0] < chunk.end <= spans[chunk.paragraph_end - 1][1]
         covered[chunk.start : chunk.end] = b"\1" * (chunk.end - chunk.start)
