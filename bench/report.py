@@ -8,7 +8,7 @@ from rich.table import Table
 
 from newsbot.bench.records import BenchReport
 
-COLUMNS = ("section", "metric", "newsbot", "baseline", "ratio", "target", "met", "note")
+COLUMNS = ("section", "metric", "newsbot", "baseline", "ratio", "target", "met", "load", "note")
 
 
 def _num(value: float | None, unit: str = "") -> str:
@@ -26,7 +26,10 @@ def table(report: BenchReport) -> Table:
         baseline = f"{_num(r.baseline, r.unit)} ({r.baseline_name})" if r.baseline is not None else "-"
         met = "-" if r.met is None else ("met" if r.met else "MISSED")
         ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
-        out.add_row(r.section, r.metric, _num(r.value, r.unit), baseline, ratio, r.target or "-", met, r.note or "")
+        load = "-" if r.load is None else f"{r.load:.2f}"
+        out.add_row(
+            r.section, r.metric, _num(r.value, r.unit), baseline, ratio, r.target or "-", met, load, r.note or ""
+        )
     return out
 
 
@@ -37,7 +40,8 @@ def markdown(report: BenchReport) -> str:
         baseline = f"{_num(r.baseline, r.unit)} ({r.baseline_name})" if r.baseline is not None else "-"
         met = "-" if r.met is None else ("met" if r.met else "**missed**")
         ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
-        cells = [r.section, r.metric, _num(r.value, r.unit), baseline, ratio, r.target or "-", met, r.note or ""]
+        load = "-" if r.load is None else f"{r.load:.2f}"
+        cells = [r.section, r.metric, _num(r.value, r.unit), baseline, ratio, r.target or "-", met, load, r.note or ""]
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(lines)
 

@@ -70,7 +70,7 @@ def sample_report() -> BenchReport:
             True,
         )
     )
-    report.add(Row("memory", "peak RSS | serving", 300.0, "MB", 250.0, "raw", "<= 1.3 x", False))
+    report.add(Row("memory", "peak RSS | serving", 300.0, "MB", 250.0, "raw", "<= 1.3 x", False, load=1.5))
     report.latency += [
         LatencyPoint("newsbot answer", 10_000, 5.0, 9.0),
         LatencyPoint("newsbot answer", 100_000, 7.0, 12.0),
@@ -89,12 +89,14 @@ def test_table_and_markdown_show_ratio_and_verdict(tmp_path: Path) -> None:
         "ratio",
         "target",
         "met",
+        "load",
         "note",
     ]
     text = markdown(report)
     assert "| indexing | full build, chunks/s | 95.0 chunks/s | 100.0 chunks/s" in text
     assert "| 0.95 |" in text and "| met |" in text and "**missed**" in text
     assert "peak RSS / serving" in text  # a pipe in a cell would break the markdown table
+    assert "| **missed** | 1.50 |" in text  # the machine's load beside the figure
     assert plot(report, tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
 
 
