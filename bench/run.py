@@ -6,11 +6,13 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 
+from newsbot.bench.realdata import REAL_SETS
 from newsbot.bench.records import BenchReport, describe_machine
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ class BenchPlan:
     bot_chats: int
     bot_rounds: int
     recall_limit: int | None  # real eval questions for ANN recall (None: all of them)
+    recall_sets: tuple[str, ...]  # whose corpora make the real index (indexing all three takes ~30 min)
+    bot_workers: int  # also run the bot answering in this many worker processes (0: not)
     sections: tuple[Section, ...] = SECTIONS
 
     @classmethod
@@ -48,7 +52,23 @@ class BenchPlan:
         if unknown or not sections:
             raise ValueError(f"sections must be some of {', '.join(SECTIONS)}, got {', '.join(sections) or 'none'}")
         if quick:
-            return cls(True, articles or 24, (10_000,), (10_000,), None, 10_000, 30, 1, 1, 20, 1, 200, sections)
+            return cls(
+                True,
+                articles or 24,
+                (10_000,),
+                (10_000,),
+                None,
+                10_000,
+                30,
+                1,
+                1,
+                20,
+                1,
+                200,
+                ("xquad_en",),
+                0,
+                sections,
+            )
         return cls(
             False,
             articles,
@@ -62,6 +82,8 @@ class BenchPlan:
             100,
             3,
             None,
+            REAL_SETS,
+            2,
             sections,
         )
 
@@ -105,12 +127,18 @@ def run_bench(plan: BenchPlan, workdir: Path, progress: Callable[[str], None] = 
             progress(f"search and answer at {n:,} chunks (replicated index), with baselines")
             bench_folder(report, corpus, n, workdir, ready.export, ready.embedder, ready.questions)
     if "recall" in plan.sections:
-        from newsbot.bench.realdata import bench_real_recall
+        from newsbot.bench.realdata import RealSets, bench_real_recall
         from newsbot.index.onnx_embedder import OnnxEmbedder
 
         progress("ANN recall@10 on the real chunk vectors of every corpus, with the eval sets' questions")
         bench_real_recall(
-            report, settings, ready.embedder, OnnxEmbedder(ready.export), limit=plan.recall_limit, progress=progress
+            report,
+            settings,
+            ready.embedder,
+            OnnxEmbedder(ready.export),
+            limit=plan.recall_limit,
+            where=RealSets(sets=plan.recall_sets),
+            progress=progress,
         )
     if "faiss" in plan.sections:
         _faiss(plan, workdir, ready, report, progress)
@@ -199,14 +227,23 @@ def _bot(plan: BenchPlan, ready: Prepared, report: BenchReport, progress: Callab
     def factory(s: Settings) -> Retriever:
         return Retriever.open(ready.index_dir, embedder=OnnxEmbedder(ready.export), settings=s, question_cache=0)
 
-    bench_bot(
-        report,
-        load_settings(index_dir=ready.index_dir, seeds_dir=ready.seeds),
-        factory,
-        _bot_questions(ready.questions, ready.seeds),
-        chats=plan.bot_chats,
-        rounds=plan.bot_rounds,
-    )
+    settings = load_settings(index_dir=ready.index_dir, seeds_dir=ready.seeds)
+    questions = _bot_questions(ready.questions, ready.seeds)
+    bench_bot(report, settings, factory, questions, chats=plan.bot_chats, rounds=plan.bot_rounds)
+    if plan.bot_workers:
+        from newsbot.bench.workers import PooledRetriever
+
+        workers = plan.bot_workers
+        progress(f"bot again, answering in {workers} worker processes instead of threads")
+
+        def pooled(s: Settings) -> Retriever:
+            opened = PooledRetriever.open(ready.index_dir, embedder=OnnxEmbedder(ready.export), settings=s)
+            if not isinstance(opened, PooledRetriever):  # open() builds the class it is called on
+                raise TypeError(f"expected a PooledRetriever, got {type(opened).__name__}")
+            return opened.start(ready.index_dir, partial(OnnxEmbedder, ready.export), s, workers)
+
+        variant = f"answers in {workers} worker processes"
+        bench_bot(report, settings, pooled, questions, chats=plan.bot_chats, rounds=plan.bot_rounds, variant=variant)
 
 
 def _bot_questions(first: list[str], seeds: Path) -> list[str]:

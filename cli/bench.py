@@ -63,7 +63,7 @@ def bench(
     every target is printed met or missed with its figure."""
     from newsbot.bench.report import markdown as to_markdown
     from newsbot.bench.report import plot as draw
-    from newsbot.bench.report import table
+    from newsbot.bench.report import table, verdicts
     from newsbot.bench.run import SECTIONS, BenchPlan, Section, run_bench
 
     target = plot or DEFAULT_PLOT
@@ -87,9 +87,12 @@ def bench(
             scratch.cleanup()
     draw(report, target)
     if as_json:
-        sys.stdout.write(json.dumps(report.to_json() | {"plot": str(target)}, indent=1) + "\n")
+        summary = {"targets": verdicts(report), "plot": str(target)}
+        sys.stdout.write(json.dumps(report.to_json() | summary, indent=1) + "\n")
     else:
         Console(highlight=False, width=220).print(table(report))  # wide: the table is for reading
+        for line in verdicts(report):
+            out.print(f"target: {line}")
         for note in report.notes:
             out.print(f"note: {note}")
         out.print(f"machine: {', '.join(f'{k} {v}' for k, v in report.machine.items())}")

@@ -16,7 +16,9 @@ from newsbot.bench.bot_driver import DriverPlan, Timed
 from newsbot.bench.realdata import RealSets, bench_real_recall, real_questions, recall_at
 from newsbot.bench.records import BenchReport
 from newsbot.bench.throughput import Burst, Queued, SendClock, bench_bot
+from newsbot.bench.workers import PooledRetriever
 from newsbot.config.settings import load_settings
+from newsbot.retrieval.retriever import Retriever
 from tests.bot.conftest import ARTICLES, fake_factory, write_corpus
 from tests.conftest import ROOT
 from tests.fakes.embedder import FakeEmbedder
@@ -130,3 +132,19 @@ def test_the_bot_bench_drives_the_real_bot_from_a_separate_process(tmp_path: Pat
     raw = rows[f"3 chats at once, send_rate {settings.send_rate:g}/s: p99 question to answer"]
     assert 0 < limited.value <= raw.value
     assert rows["3 chats at once, send_rate 1000/s: answers/s (2 rounds)"].target == ">= 50 answers/s at send_rate 1000"
+
+
+@pytest.mark.timeout(300)
+def test_the_process_pool_alternative_answers_as_the_retriever_does(tmp_path: Path) -> None:
+    settings = load_settings(seeds_dir=write_corpus(tmp_path / "seeds", ARTICLES), index_dir=tmp_path / "index")
+    fake_factory()(settings).close()  # builds the index
+    local = Retriever.open(settings.index_dir, embedder=FakeEmbedder(), settings=settings)
+    pooled = PooledRetriever.open(settings.index_dir, embedder=FakeEmbedder(), settings=settings)
+    assert isinstance(pooled, PooledRetriever)
+    pooled.start(settings.index_dir, FakeEmbedder, settings, workers=1)
+    try:
+        question = "When does Scholz visit Kyiv?"
+        assert pooled.answer(question) == local.answer(question)
+    finally:
+        pooled.close()
+        local.close()
