@@ -48,7 +48,7 @@ class StoreOptions:
     """How a build lays out vectors: exact up to ``flat_index_max``, then an ``ann_kind`` index."""
 
     flat_index_max: int = DEFAULT_FLAT_MAX
-    ann_kind: AnnKind = "ivf-flat"
+    ann_kind: AnnKind = "ivf-sq8"  # the settings' default too (config/settings.py says why)
 
     def __post_init__(self) -> None:
         if self.flat_index_max < 1:
@@ -158,7 +158,7 @@ class FaissStore:
         index: faiss.IndexIDMap2 | None = None,
         *,
         flat_index_max: int = DEFAULT_FLAT_MAX,
-        ann_kind: AnnKind = "ivf-flat",
+        ann_kind: AnnKind = "ivf-sq8",
         folder: Path | None = None,
     ) -> None:
         import faiss
