@@ -113,3 +113,12 @@ def test_out_must_be_a_png() -> None:
     result = CliRunner().invoke(app, ["bench", "--out", "plot.svg"])
     assert result.exit_code == 2
     assert "--out must name a .png file, got 'plot.svg'" in result.output
+
+
+def test_only_must_name_sections() -> None:
+    result = CliRunner().invoke(app, ["bench", "--only", "bot", "--only", "speed"])
+    assert result.exit_code == 2
+    assert (
+        "--only must name sections among indexing, cold-start, latency, recall, faiss, bot, got 'speed'"
+        in result.output
+    )
