@@ -113,16 +113,16 @@ def synthetic_vectors(base: np.ndarray, count: int, seed: int = 0) -> np.ndarray
 
 
 def scaled_index(
-    corpus: IndexedCorpus, index_dir: Path, chunks: int, *, model: str, seed: int = 0, flat_index_max: int | None = None
+    corpus: IndexedCorpus, index_dir: Path, chunks: int, *, model: str, seed: int = 0, store: StoreOptions | None = None
 ) -> int:
-    """Writes an index of about ``chunks`` chunks (whole articles) by replicating ``corpus``."""
+    """Writes an index of about ``chunks`` chunks (whole articles) by replicating ``corpus``, laid
+    out as ``store`` says (the settings' flat_index_max and ann_index, as a build would)."""
 
     rng = np.random.default_rng(seed)
     by_article: dict[str, list[int]] = {}
     for row, c in enumerate(corpus.chunks):
         by_article.setdefault(c.article_id, []).append(row)
     written, copy, next_id = 0, 0, 0
-    store = StoreOptions(flat_index_max) if flat_index_max is not None else None
     with IndexWriter(index_dir, store=store) as writer:
         writer.begin(model, corpus.vectors.shape[1], {"bench": 1}, incremental=False)
         while written < chunks:

@@ -1,7 +1,8 @@
 """A serving process to measure from outside: ``python -m newsbot.bench.probe INDEX QUESTIONS [FAISS_FILE]``.
 
 Opens the index the way `newsbot ask` does (ONNX question embedder when exported), answers every
-question in the QUESTIONS file (one per line), and prints its peak RSS as JSON. With FAISS_FILE it
+question in the QUESTIONS file (one per line), and prints its peak RSS as JSON, with its resident
+memory after each stage (interpreter, model loaded, index opened, questions answered). With FAISS_FILE it
 loads only that vector index and the question embedder (the FAISS-only figure at 1M).
 """
 
@@ -27,8 +28,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def rss_mb() -> float:
+    """This process's resident memory now (VmRSS), MB."""
+    with open("/proc/self/status") as fh:
+        return next((int(line.split()[1]) / 1024 for line in fh if line.startswith("VmRSS:")), 0.0)
+
+
 def main(argv: list[str]) -> None:
     index_dir, questions = Path(argv[0]), Path(argv[1]).read_text().splitlines()
+    stages = {"python": rss_mb()}
     from newsbot.config.settings import load_settings
     from newsbot.index.embedder import Embedder
     from newsbot.index.onnx_embedder import query_embedder
@@ -40,19 +48,32 @@ def main(argv: list[str]) -> None:
         from newsbot.index.embedder import SentenceTransformerEmbedder
 
         embedder = SentenceTransformerEmbedder(settings.model_name)
+    embedder.embed_batch(["the model loads on first use"])
+    stages["model"] = rss_mb()
     if len(argv) > 2:
         import faiss
 
         index = faiss.read_index(argv[2])
+        stages["opened"] = rss_mb()
         for q in questions:
             index.search(embedder.embed_batch([q]), 10)
     else:
         from newsbot.retrieval.retriever import Retriever
 
         retriever = Retriever.open(index_dir, embedder=embedder, settings=settings)
+        stages["opened"] = rss_mb()
         for q in questions:
             retriever.answer(q)
-    print(json.dumps({"peak_rss_mb": round(peak_rss_mb(), 1), "seconds": round(time.perf_counter() - started, 2)}))
+    stages["answered"] = rss_mb()
+    print(
+        json.dumps(
+            {
+                "peak_rss_mb": round(peak_rss_mb(), 1),
+                "seconds": round(time.perf_counter() - started, 2),
+                "stages_mb": {k: round(v, 1) for k, v in stages.items()},
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

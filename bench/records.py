@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 
@@ -21,6 +22,7 @@ class Row:
     target: str | None = None
     met: bool | None = None
     note: str | None = None
+    load: float | None = None  # the machine's 1-minute load average when the figure was taken
 
     @property
     def ratio(self) -> float | None:
@@ -53,6 +55,8 @@ class BenchReport:
     checkpoint: Path | None = None  # when set, the JSON is rewritten after every row (long runs)
 
     def add(self, row: Row) -> Row:
+        """Keeps ``row``, stamped with the machine's load now (figures from a busy machine say so)."""
+        row = replace(row, load=round(machine_load(), 2)) if row.load is None else row
         self.rows.append(row)
         if self.checkpoint is not None:
             self.checkpoint.write_text(json.dumps(self.to_json(), indent=1))
@@ -69,9 +73,15 @@ class BenchReport:
         }
 
 
-def describe_machine() -> dict[str, str]:
-    import os
+def machine_load() -> float:
+    """The 1-minute load average (what `uptime` prints first); 0 where the OS has none."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
 
+
+def describe_machine() -> dict[str, str]:
     import faiss
     import numpy as np
 

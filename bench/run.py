@@ -1,4 +1,4 @@
-"""One benchmark run: every figure of issue 5, newsbot and the bare tools side by side."""
+"""One benchmark run: every figure of issues 5 and 12, newsbot and the bare tools side by side."""
 
 from __future__ import annotations
 
@@ -6,21 +6,22 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 
-from newsbot.bench.coldstart import bench_cold_start
-from newsbot.bench.corpus import copy_news, load_indexed
-from newsbot.bench.indexing import bench_indexing
-from newsbot.bench.latency import bench_folder, bench_vectors, model_bytes
+from newsbot.bench.realdata import REAL_SETS
 from newsbot.bench.records import BenchReport, describe_machine
-from newsbot.bench.throughput import bench_bot
 
 if TYPE_CHECKING:
     from newsbot.config.settings import Settings
-    from newsbot.index.store import AnnKind
+    from newsbot.index.embedder import SentenceTransformerEmbedder
+    from newsbot.retrieval.retriever import Retriever
+
+Section = Literal["indexing", "cold-start", "latency", "recall", "faiss", "bot"]
+SECTIONS: tuple[Section, ...] = get_args(Section)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,101 +31,230 @@ class BenchPlan:
     quick: bool
     articles: int | None  # news articles to index (None: all of corpora/news)
     sizes: tuple[int, ...]  # replicated newsbot indexes: search, answer, memory
-    vector_sizes: tuple[int, ...]  # FAISS-only: index kinds, recall, latency
+    vector_sizes: tuple[int, ...]  # FAISS-only, synthetic: latency and memory by size
     memory_at: int | None  # FAISS-only serving memory at this size, per index kind
     hnsw_max: int  # HNSW takes minutes to build at 1M on 2 cores; skipped above this
     questions: int
     cold_runs: int
+    build_runs: int  # full builds and bare encodes each, alternating
     bot_chats: int
     bot_rounds: int
+    recall_limit: int | None  # real eval questions for ANN recall (None: all of them)
+    recall_sets: tuple[str, ...]  # whose corpora make the real index (indexing all three takes ~30 min)
+    bot_workers: int  # also run the bot answering in this many worker processes (0: not)
+    sections: tuple[Section, ...] = SECTIONS
 
     @classmethod
-    def make(cls, quick: bool, articles: int | None = None) -> BenchPlan:
+    def make(cls, quick: bool, articles: int | None = None, sections: tuple[Section, ...] = SECTIONS) -> BenchPlan:
         if articles is not None and articles < 1:
             raise ValueError(f"articles must be at least 1, got {articles}")
+        unknown = set(sections) - set(SECTIONS)
+        if unknown or not sections:
+            raise ValueError(f"sections must be some of {', '.join(SECTIONS)}, got {', '.join(sections) or 'none'}")
         if quick:
-            return cls(True, articles or 24, (10_000,), (10_000,), None, 10_000, 30, 1, 100, 1)
-        return cls(False, articles, (10_000, 100_000), (10_000, 100_000, 1_000_000), 1_000_000, 100_000, 100, 3, 100, 3)
+            return cls(
+                quick=True,
+                articles=articles or 24,
+                sizes=(10_000,),
+                vector_sizes=(10_000,),
+                memory_at=None,
+                hnsw_max=10_000,
+                questions=30,
+                cold_runs=1,
+                build_runs=1,
+                bot_chats=20,
+                bot_rounds=1,
+                recall_limit=200,
+                recall_sets=("xquad_en",),
+                bot_workers=0,
+                sections=sections,
+            )
+        return cls(
+            quick=False,
+            articles=articles,
+            sizes=(10_000, 100_000),
+            vector_sizes=(100_000, 1_000_000),
+            memory_at=1_000_000,
+            hnsw_max=100_000,
+            questions=100,
+            cold_runs=3,
+            build_runs=3,
+            bot_chats=100,
+            bot_rounds=3,
+            recall_limit=None,
+            recall_sets=REAL_SETS,
+            bot_workers=2,
+            sections=sections,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What every section shares: the news index, its ONNX export, the model, the questions."""
+
+    seeds: Path
+    index_dir: Path
+    export: Path
+    embedder: SentenceTransformerEmbedder
+    questions: list[str]  # news_qa's questions: latency on the (replicated) news index, the bot
 
 
 def run_bench(plan: BenchPlan, workdir: Path, progress: Callable[[str], None] = lambda _: None) -> BenchReport:
+    from newsbot.bench.latency import bench_folder
     from newsbot.config.settings import load_settings
-    from newsbot.index.embedder import SentenceTransformerEmbedder
-    from newsbot.index.onnx_embedder import OnnxEmbedder, export_onnx
+    from newsbot.index.store import single_thread_search
 
     started = time.perf_counter()
+    single_thread_search()  # every FAISS figure searches as serving does: one question, one thread
     workdir.mkdir(parents=True, exist_ok=True)
     report = BenchReport(quick=plan.quick, machine=describe_machine(), checkpoint=workdir / "partial.json")
     settings = load_settings()
     report.notes.append(
-        f"search mode {settings.search_mode}, top_k {settings.top_k}, flat_index_max {settings.flat_index_max}"
+        f"search mode {settings.search_mode}, top_k {settings.top_k}, flat_index_max {settings.flat_index_max}, "
+        f"ann_index {settings.ann_index}"
     )
+    ready = _prepare(plan, workdir, settings, report, progress)
+    if "cold-start" in plan.sections:
+        from newsbot.bench.coldstart import bench_cold_start
+
+        progress("cold start of newsbot ask")
+        bench_cold_start(report, ready.index_dir, ready.seeds, ready.questions[0], runs=plan.cold_runs)
+    if "latency" in plan.sections:
+        from newsbot.bench.corpus import load_indexed
+
+        corpus = load_indexed(ready.index_dir)
+        for n in plan.sizes:
+            progress(f"search and answer at {n:,} chunks (replicated index), with baselines")
+            bench_folder(report, corpus, n, workdir, ready.export, ready.embedder, ready.questions)
+    if "recall" in plan.sections:
+        from newsbot.bench.realdata import RealSets, bench_real_recall
+        from newsbot.index.onnx_embedder import OnnxEmbedder
+
+        progress("ANN recall@10 on the real chunk vectors of every corpus, with the eval sets' questions")
+        bench_real_recall(
+            report,
+            settings,
+            ready.embedder,
+            OnnxEmbedder(ready.export),
+            limit=plan.recall_limit,
+            where=RealSets(sets=plan.recall_sets),
+            progress=progress,
+        )
+    if "faiss" in plan.sections:
+        _faiss(plan, workdir, ready, report, progress)
+    if "bot" in plan.sections:
+        _bot(plan, ready, report, progress)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _prepare(
+    plan: BenchPlan, workdir: Path, settings: Settings, report: BenchReport, progress: Callable[[str], None]
+) -> Prepared:
+    from newsbot.bench.corpus import copy_news
+    from newsbot.bench.indexing import bench_indexing
+    from newsbot.bench.realdata import real_questions
+    from newsbot.index.builder import IndexBuilder
+    from newsbot.index.embedder import SentenceTransformerEmbedder
+    from newsbot.index.onnx_embedder import export_onnx
+
     seeds, index_dir = workdir / "seeds", workdir / "index"
     shutil.rmtree(seeds, ignore_errors=True)
     shutil.rmtree(index_dir, ignore_errors=True)
     copy_news(seeds, plan.articles)
-
     progress("loading the model")
     embedder = SentenceTransformerEmbedder(settings.model_name, settings.batch_size)
     embedder.model  # noqa: B018 - loaded before the clock starts, as both sides share it
-    progress("indexing: newsbot full build, bare encode, one changed article")
-    bench_indexing(report, embedder, seeds, index_dir, settings.batch_size)
-
+    if "indexing" in plan.sections:
+        progress(f"indexing: newsbot full build and bare encode, {plan.build_runs} each, alternating")
+        bench_indexing(report, embedder, seeds, index_dir, settings.batch_size, runs=plan.build_runs)
+    else:
+        progress("building the news index (untimed)")
+        IndexBuilder(embedder, batch_size=settings.batch_size).build(seeds, index_dir, full=True)
     progress("exporting the model to ONNX for questions")
     export = export_onnx(embedder, index_dir)
-    corpus = load_indexed(index_dir)
-    rng = np.random.default_rng(0)
-    titles = [corpus.titles[i] for i in rng.permutation(len(corpus.titles))]
-    questions = [titles[i % len(titles)] for i in range(plan.questions)]
+    # news_qa's real questions (and the ones it must decline) are about this corpus.
+    asked = real_questions(sets=("news_qa",))
+    order = np.random.default_rng(0).permutation(len(asked))
+    questions = [asked[order[i % len(asked)]] for i in range(plan.questions)]
+    return Prepared(seeds, index_dir, export, embedder, questions)
 
-    progress("cold start of newsbot ask")
-    bench_cold_start(report, index_dir, seeds, questions[0], runs=plan.cold_runs, with_torch=not plan.quick)
 
-    for n in plan.sizes:
-        progress(f"search and answer at {n:,} chunks (replicated index), with baselines")
-        bench_folder(report, corpus, n, workdir, export, embedder, questions)
+def _faiss(
+    plan: BenchPlan, workdir: Path, ready: Prepared, report: BenchReport, progress: Callable[[str], None]
+) -> None:
+    from newsbot.bench.corpus import load_indexed
+    from newsbot.bench.latency import bench_vectors, model_bytes
+    from newsbot.bench.realdata import real_questions
+    from newsbot.index.onnx_embedder import OnnxEmbedder
+    from newsbot.index.store import AnnKind
 
-    query_vectors = OnnxEmbedder(export).embed_batch(questions)
+    base = load_indexed(ready.index_dir).vectors
+    # Synthetic vectors, but the eval sets' real questions as queries.
+    questions = real_questions(limit=200 if plan.quick else 1000)
+    query_vectors = OnnxEmbedder(ready.export).embed_batch(questions, batch_size=64)
     for n in plan.vector_sizes:
-        progress(f"FAISS index kinds at {n:,} vectors (synthetic), recall@10 against flat")
+        progress(f"FAISS index kinds at {n:,} synthetic vectors: latency and memory")
         probe = None
         if n == plan.memory_at:
             probe = workdir / "faiss-probe"
             shutil.rmtree(probe, ignore_errors=True)
             probe.mkdir()
-            shutil.copytree(export, probe / export.name)
+            shutil.copytree(ready.export, probe / ready.export.name)
         kinds: tuple[AnnKind, ...] = ("ivf-flat", "ivf-sq8") + (("hnsw",) if n <= plan.hnsw_max else ())
         bench_vectors(
             report,
-            corpus.vectors,
+            base,
             n,
             query_vectors,
             kinds=kinds,
             memory_probe=probe,
-            model_weights=model_bytes(embedder.name),
+            model_weights=model_bytes(ready.embedder.name),
             questions=questions,
         )
         if probe is not None:
             shutil.rmtree(probe, ignore_errors=True)
 
-    progress(f"bot: {plan.bot_chats} concurrent chats through the fake Bot API")
+
+def _bot(plan: BenchPlan, ready: Prepared, report: BenchReport, progress: Callable[[str], None]) -> None:
+    from newsbot.bench.throughput import bench_bot
+    from newsbot.config.settings import load_settings
+    from newsbot.index.onnx_embedder import OnnxEmbedder
     from newsbot.retrieval.retriever import Retriever
 
-    def factory(s: Settings) -> Retriever:
-        return Retriever.open(index_dir, embedder=OnnxEmbedder(export), settings=s, question_cache=0)
+    progress(f"bot: {plan.bot_chats} chats at once, {plan.bot_rounds} rounds, fake Bot API in its own process")
 
-    bench_bot(
-        report,
-        load_settings(index_dir=index_dir, seeds_dir=seeds),
-        factory,
-        titles,
-        chats=plan.bot_chats,
-        rounds=plan.bot_rounds,
-    )
-    report.notes.append(
-        "scaling: sizes above the news corpus replicate its articles (same text, new paths) with "
-        "perturbed copies of their real vectors (cosine ~0.9); FAISS-only rows use the same kind of "
-        "synthetic vectors; questions are article titles"
-    )
-    report.seconds = time.perf_counter() - started
-    return report
+    def factory(s: Settings) -> Retriever:
+        return Retriever.open(ready.index_dir, embedder=OnnxEmbedder(ready.export), settings=s, question_cache=0)
+
+    settings = load_settings(index_dir=ready.index_dir, seeds_dir=ready.seeds)
+    questions = _bot_questions(ready.questions, ready.seeds)
+    bench_bot(report, settings, factory, questions, chats=plan.bot_chats, rounds=plan.bot_rounds)
+    if plan.bot_workers:
+        from newsbot.bench.workers import PooledRetriever
+
+        workers = plan.bot_workers
+        progress(f"bot again, answering in {workers} worker processes instead of threads")
+
+        def pooled(s: Settings) -> Retriever:
+            opened = PooledRetriever.open(ready.index_dir, embedder=OnnxEmbedder(ready.export), settings=s)
+            if not isinstance(opened, PooledRetriever):  # open() builds the class it is called on
+                raise TypeError(f"expected a PooledRetriever, got {type(opened).__name__}")
+            return opened.start(ready.index_dir, partial(OnnxEmbedder, ready.export), s, workers)
+
+        variant = f"answers in {workers} worker processes"
+        bench_bot(report, settings, pooled, questions, chats=plan.bot_chats, rounds=plan.bot_rounds, variant=variant)
+
+
+def _bot_questions(first: list[str], seeds: Path) -> list[str]:
+    """news_qa's questions, the ones the latency figures used first, then a question about each
+    indexed article's title: 100 chats x 3 rounds ask more than news_qa has, and a question asked
+    twice would meet warm caches."""
+    import json
+
+    from newsbot.bench.realdata import real_questions
+
+    seen = set(first)
+    asked = first + [q for q in real_questions(sets=("news_qa",)) if q not in seen]
+    lines = (seeds / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+    return asked + [f"What happened: {json.loads(line)['title']}?" for line in lines if line.strip()]

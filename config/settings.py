@@ -75,8 +75,12 @@ class Settings(BaseSettings):
         description="A short answer needs this probability to be shown in bold; default: calibrated with the span model.",
     )
     flat_index_max: int = Field(50_000, ge=1, description="Up to this many chunks, vector search is exact.")
+    # ivf-sq8 by default (was ivf-flat): on the real chunk vectors it keeps recall@10 0.982 at the
+    # default nprobe (ivf-flat 0.988), searches faster (p50 0.23 vs 0.45 ms at 18k), and at 100k
+    # chunks it is what brings serving within 1.3 x of raw vectors + model (1.24 x; ivf-flat 1.72 x).
     ann_index: Literal["ivf-flat", "ivf-sq8", "hnsw"] = Field(
-        "ivf-flat", description="Search index above flat_index_max; ivf-sq8 takes a quarter of the memory."
+        "ivf-sq8",
+        description="Search index above flat_index_max: ivf-sq8 (one byte a dimension), ivf-flat (exact vectors), hnsw.",
     )
 
     # Feeds (`newsbot feeds`): polite, bounded fetching of only the feeds the operator added.

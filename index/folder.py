@@ -105,9 +105,18 @@ class IndexReader:
 
     def __init__(self, folder: Path, manifest: Manifest, vectors: VectorStore, chunks: ChunkStore) -> None:
         self.folder = folder
-        self.manifest = manifest
+        # Serving needs the model, dimension and counts; the per-article entries repeat the chunk
+        # store's articles table (~20 MB of objects at 100k chunks) and are read back on request.
+        self.summary = manifest.model_copy(update={"articles": {}})
+        self.article_count = len(manifest.articles)
+        self.chunk_count = manifest.chunk_count
         self.vectors = vectors
         self.chunks = chunks
+
+    @property
+    def manifest(self) -> Manifest:
+        """The whole manifest, per-article entries included, read from disk on each call."""
+        return Manifest.model_validate_json((self.folder / MANIFEST).read_bytes())
 
     @classmethod
     def open(

@@ -28,9 +28,19 @@ ANN_VECTORS = "vectors.ann.faiss"
 # hnsw: a graph over exact vectors (fast, but ~20 % more memory and slow to build).
 AnnKind = Literal["ivf-flat", "ivf-sq8", "hnsw"]
 ANN_KINDS: tuple[AnnKind, ...] = get_args(AnnKind)
-# Past this, exact search costs more than an answer may (flat ~22 ms at 100k on 2 cores vs ivf-flat
-# 0.7 ms with recall@10 1.000 in `newsbot bench`).
+# Up to this many vectors search is exact. Kept at 50k from real figures (`newsbot bench --only
+# recall`: 18,160 real chunk vectors, 2,807 real questions, one thread, a shared machine at load ~8):
+# flat p50 1.3 ms there, so ~3.6 ms at 50k, while an IVF index that keeps recall@10 >= 0.98 on real
+# vectors must probe a quarter of its lists (below) and saves ~1 ms of that at 50k for 1-2 % of
+# recall. Above 50k flat grows linearly with the index and the saving is worth the recall.
 DEFAULT_FLAT_MAX = 50_000
+# Share of IVF lists a search probes, and HNSW's efSearch: the smallest settings with recall@10 >=
+# 0.98 on the real vectors above (ivf-flat of 454 lists: nprobe 64 -> 0.976, 96 -> 0.985, 128 ->
+# 0.991; ivf-sq8 96 -> 0.980, 128 -> 0.985; hnsw efSearch 128 -> 0.976, 256 -> 0.990). The old
+# lists // 32 and efSearch 128 were fitted on synthetic vectors, where they gave 0.99-1.00; on real
+# ones they give 0.89 and 0.976.
+IVF_PROBE_SHARE = 4  # nprobe = lists // 4
+DEFAULT_EF_SEARCH = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +48,7 @@ class StoreOptions:
     """How a build lays out vectors: exact up to ``flat_index_max``, then an ``ann_kind`` index."""
 
     flat_index_max: int = DEFAULT_FLAT_MAX
-    ann_kind: AnnKind = "ivf-flat"
+    ann_kind: AnnKind = "ivf-sq8"  # the settings' default too (config/settings.py says why)
 
     def __post_init__(self) -> None:
         if self.flat_index_max < 1:
@@ -96,7 +106,7 @@ def build_ann(
     ids: np.ndarray,
     *,
     nprobe: int | None = None,
-    ef_search: int = 128,
+    ef_search: int = DEFAULT_EF_SEARCH,
     seed: int = 0,
 ) -> faiss.Index:
     """An approximate inner-product index over ``vectors`` (unit rows), answering with ``ids``."""
@@ -131,7 +141,7 @@ def build_ann(
     index.cp.min_points_per_centroid = 1  # a sample of 40 a list is on purpose; no warning
     index.train(sample)
     index.add_with_ids(vectors, ids)
-    index.nprobe = nprobe or max(8, lists // 32)
+    index.nprobe = nprobe or max(8, lists // IVF_PROBE_SHARE)
     return index
 
 
@@ -148,7 +158,7 @@ class FaissStore:
         index: faiss.IndexIDMap2 | None = None,
         *,
         flat_index_max: int = DEFAULT_FLAT_MAX,
-        ann_kind: AnnKind = "ivf-flat",
+        ann_kind: AnnKind = "ivf-sq8",
         folder: Path | None = None,
     ) -> None:
         import faiss
@@ -167,17 +177,25 @@ class FaissStore:
             index if index is not None or folder is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         )
         self._ann: faiss.Index | None = None
+        self._mapped: faiss.IndexIDMap2 | None = None  # the saved flat index, searched in place
 
     @property
     def index(self) -> faiss.Index:
-        """What searches run on: the approximate index when the generation has one, else the flat one."""
-        if self._ann is None and self._flat is None and self._folder is not None:
+        """What searches run on: the approximate index when the generation has one, else the flat
+        one. Read from the folder memory-mapped (FAISS's IO_FLAG_MMAP_IFC): the vectors are the
+        file's pages, shared by every process serving this generation and never copied; builds
+        edit their own copy (``flat``)."""
+        if self._ann is None and self._flat is None and self._mapped is None and self._folder is not None:
             ann = self._folder / ANN_VECTORS
             if ann.is_file():
-                self._ann = _read(ann)
+                self._ann = _read(ann, mapped=True)
             else:
-                self._flat = read_flat(self._folder / VECTORS)
-        return self._ann if self._ann is not None else self.flat
+                self._mapped = read_flat(self._folder / VECTORS, mapped=True)
+        if self._ann is not None:
+            return self._ann
+        if self._flat is not None or self._mapped is None:
+            return self.flat
+        return self._mapped
 
     @property
     def flat(self) -> faiss.IndexIDMap2:
@@ -281,17 +299,19 @@ def _restricted_search(
     return index.search(queries, k, params=params)
 
 
-def _read(path: Path) -> faiss.Index:
+def _read(path: Path, *, mapped: bool = False) -> faiss.Index:
     import faiss
 
-    return faiss.read_index(str(path))
+    # IO_FLAG_MMAP_IFC maps the vectors of flat, IVF and HNSW indexes alike (IO_FLAG_MMAP alone
+    # still copies flat ones); a mapped index is read-only, so only searches use it.
+    return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC if mapped else 0)
 
 
-def read_flat(path: Path) -> faiss.IndexIDMap2:
+def read_flat(path: Path, *, mapped: bool = False) -> faiss.IndexIDMap2:
     """The exact vectors saved in ``path`` (a FAISS IndexIDMap2 over a flat index)."""
     import faiss
 
-    index = _read(path)
+    index = _read(path, mapped=mapped)
     if not isinstance(index, faiss.IndexIDMap2):
         raise ValueError(f"{path} holds a FAISS {type(index).__name__}, not the IndexIDMap2 newsbot writes")
     return index

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -100,13 +101,15 @@ class Retriever:
             sentences=reader.chunks.sentences,
             idf=self.bm25.idf,
         )
-        rows = reader.chunks.db.execute(
-            "SELECT c.id, a.date, a.id FROM chunks c JOIN articles a ON a.id = c.article_id"
-        ).fetchall()
-        self._chunk_ids = np.asarray([r[0] for r in rows], dtype=np.int64)
-        self._chunk_articles = np.asarray([r[2] for r in rows], dtype=object)
+        # Streamed from the cursor into arrays: a list of row tuples would hold the table twice
+        # over (~15 MB at 100k chunks) at the moment the serving process peaks.
+        query = "SELECT c.id, a.date, a.id FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.id"
+        db = reader.chunks.db
+        self._chunk_ids = np.fromiter((r[0] for r in db.execute(query)), dtype=np.int64)
+        # Interned: the chunks of one article share its id string rather than holding a copy each.
+        self._chunk_articles = np.fromiter((sys.intern(r[2]) for r in db.execute(query)), dtype=object)
         # As days, so a date window picks its chunks with two array comparisons (undated: never).
-        self._chunk_days = np.asarray([r[1] or "NaT" for r in rows], dtype="datetime64[D]")
+        self._chunk_days = np.fromiter((r[1] or "NaT" for r in db.execute(query)), dtype="datetime64[D]")
         dated = self._chunk_days[~np.isnat(self._chunk_days)]
         self.newest = dated.max().astype(date) if len(dated) else None
         # Off (None) at 0: benchmarks time every question's embedding.
@@ -137,8 +140,8 @@ class Retriever:
             } | options
             embedder = embedder or SentenceTransformerEmbedder(settings.model_name, settings.batch_size)
         reader = IndexReader.open(Path(index_dir))
-        embedder = embedder or SentenceTransformerEmbedder(reader.manifest.model)
-        reader.manifest.check_compatible(embedder.name, None)
+        embedder = embedder or SentenceTransformerEmbedder(reader.summary.model)
+        reader.summary.check_compatible(embedder.name, None)
         return cls(reader, embedder, **options)
 
     @classmethod
@@ -160,7 +163,7 @@ class Retriever:
 
     @property
     def article_count(self) -> int:
-        return len(self.reader.manifest.articles)
+        return self.reader.article_count
 
     def search(self, question: str, k: int | None = None, mode: Mode | None = None) -> list[Hit]:
         """The ``k`` passages most likely to answer ``question``, best first.

@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from newsbot.bench.records import BenchReport, LatencyPoint, Row
-from newsbot.bench.report import markdown, plot, table
+from newsbot.bench.report import TARGETS, markdown, plot, table, verdicts
 from newsbot.command import app
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = {"indexing", "cold start", "latency", "memory", "faiss", "bot"}
+SECTIONS = {"indexing", "cold start", "latency", "memory", "recall (real)", "faiss (synthetic)", "bot"}
 
 
 @pytest.mark.integration
@@ -51,7 +51,8 @@ def test_quick_bench_runs_and_prints_json(tmp_path: Path) -> None:
         assert {"section", "metric", "value", "unit", "baseline", "target", "met", "ratio"} <= set(row)
         assert row["value"] is None or row["value"] >= 0
     systems = {p["system"] for p in result["latency"]}
-    assert {"newsbot answer", "bm25s alone", "sentence-transformers + flat FAISS"} <= systems
+    assert {"newsbot answer", "bm25s alone", "onnxruntime + FAISS + bm25s (same files)"} <= systems
+    assert len(result["targets"]) >= 10
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "bench: indexing" in done.stderr  # progress goes to stderr, the JSON alone to stdout
 
@@ -70,7 +71,7 @@ def sample_report() -> BenchReport:
             True,
         )
     )
-    report.add(Row("memory", "peak RSS | serving", 300.0, "MB", 250.0, "raw", "<= 1.3 x", False))
+    report.add(Row("memory", "peak RSS | serving", 300.0, "MB", 250.0, "raw", "<= 1.3 x at 100k", False, load=1.5))
     report.latency += [
         LatencyPoint("newsbot answer", 10_000, 5.0, 9.0),
         LatencyPoint("newsbot answer", 100_000, 7.0, 12.0),
@@ -89,16 +90,35 @@ def test_table_and_markdown_show_ratio_and_verdict(tmp_path: Path) -> None:
         "ratio",
         "target",
         "met",
+        "load",
         "note",
     ]
     text = markdown(report)
     assert "| indexing | full build, chunks/s | 95.0 chunks/s | 100.0 chunks/s" in text
     assert "| 0.95 |" in text and "| met |" in text and "**missed**" in text
     assert "peak RSS / serving" in text  # a pipe in a cell would break the markdown table
+    assert "| **missed** | 1.50 |" in text  # the machine's load beside the figure
     assert plot(report, tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_every_target_is_listed_met_missed_or_not_measured() -> None:
+    lines = verdicts(sample_report())
+    assert len(lines) == len(TARGETS)
+    assert "MISSED        <= 1.3 x at 100k: peak RSS | serving = 300.0 MB (load 1.50)" in lines
+    assert any(line.startswith("met           >= 0.90 x bare encode: full build") for line in lines)
+    assert "not measured  >= 50 answers/s at send_rate 1000" in lines
 
 
 def test_out_must_be_a_png() -> None:
     result = CliRunner().invoke(app, ["bench", "--out", "plot.svg"])
     assert result.exit_code == 2
     assert "--out must name a .png file, got 'plot.svg'" in result.output
+
+
+def test_only_must_name_sections() -> None:
+    result = CliRunner().invoke(app, ["bench", "--only", "bot", "--only", "speed"])
+    assert result.exit_code == 2
+    assert (
+        "--only must name sections among indexing, cold-start, latency, recall, faiss, bot, got 'speed'"
+        in result.output
+    )

@@ -18,7 +18,7 @@ from newsbot.bot.app import build_application
 from newsbot.bot.state import Newsbot
 from newsbot.config.settings import Settings, load_settings
 from newsbot.retrieval.retriever import Retriever
-from tests.fakes.bot_api import FakeBotApi, Faults
+from newsbot.testing.bot_api import FakeBotApi, Faults
 from tests.fakes.embedder import FakeEmbedder
 
 ADMIN = 7

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from newsbot.bot.app import COMMANDS
 from newsbot.config.settings import Settings
+from newsbot.testing.bot_api import BOT_USERNAME
+from newsbot.testing.telegram_html import ALLOWED, tags_used
 from tests.bot.conftest import run, running_bot
-from tests.fakes.bot_api import BOT_USERNAME
-from tests.fakes.telegram_html import ALLOWED, tags_used
 
 QUESTION = "when does Scholz visit Kyiv?"
 

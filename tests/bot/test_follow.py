@@ -11,10 +11,10 @@ import pytest
 from newsbot.bot.feedpoll import FeedPoller
 from newsbot.config.settings import Settings
 from newsbot.feeds.feedlist import add_feed
+from newsbot.testing.bot_api import FakeBotApi
+from newsbot.testing.telegram_html import visible_text
 from tests.bot.conftest import ADMIN, ARTICLES, bot_settings, run, running_bot, write_corpus  # noqa: F401
-from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.feed_server import FeedServer, Item, Page, article_page, rss
-from tests.fakes.telegram_html import visible_text
 
 GROUP = -500
 OKAPI = "The city zoo announced the birth of a baby okapi named Kito on Monday."

@@ -8,9 +8,9 @@ import pytest
 
 from newsbot.config.settings import Settings, load_settings
 from newsbot.retrieval.retriever import Retriever
+from newsbot.testing.telegram_html import visible_text
 from tests.bot.conftest import run, running_bot
 from tests.conftest import SEED_QUESTION
-from tests.fakes.telegram_html import visible_text
 
 
 @pytest.mark.integration

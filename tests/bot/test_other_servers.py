@@ -14,8 +14,8 @@ from telegram.error import NetworkError
 
 from newsbot.bot.serve import RedactingFormatter
 from newsbot.config.settings import Settings
+from newsbot.testing.bot_api import Faults
 from tests.bot.conftest import run, running_bot
-from tests.fakes.bot_api import Faults
 
 QUESTION = "when does Scholz visit Kyiv?"
 

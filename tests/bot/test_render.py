@@ -18,7 +18,7 @@ from newsbot.bot.render import (
     utf16_len,
 )
 from newsbot.retrieval.records import AlsoIn, Answer, Citation
-from tests.fakes.telegram_html import ALLOWED, parse, tags_used, visible_text
+from newsbot.testing.telegram_html import ALLOWED, parse, tags_used, visible_text
 
 NASTY = 'Tom & Jerry <script>alert("x")</script> say "hi" > 3 <b>not bold</b> 😀'
 

@@ -25,11 +25,11 @@ import pytest
 
 from newsbot.config.settings import Settings
 from newsbot.retrieval.retriever import Retriever
+from newsbot.testing.bot_api import ApiError, FakeBotApi
+from newsbot.testing.telegram_html import visible_text
 from tests.bot.conftest import ROOT_DIR, run
 from tests.bot.test_serve import free_port
-from tests.fakes.bot_api import ApiError, FakeBotApi
 from tests.fakes.embedder import FakeEmbedder
-from tests.fakes.telegram_html import visible_text
 from tests.fakes.webhook_sender import WebhookSender
 from tests.redis_server import redis_server, redis_url  # noqa: F401 - fixtures
 

@@ -17,10 +17,10 @@ from telegram.ext import Application
 
 from newsbot.bot.app import build_application
 from newsbot.config.settings import Settings
+from newsbot.testing.bot_api import FakeBotApi
+from newsbot.testing.telegram_html import visible_text
 from tests.bot.conftest import fake_factory, run
 from tests.bot.test_serve import free_port
-from tests.fakes.bot_api import FakeBotApi
-from tests.fakes.telegram_html import visible_text
 from tests.fakes.webhook_sender import WebhookSender
 from tests.redis_server import redis_server, redis_url  # noqa: F401 - fixtures
 

@@ -18,8 +18,8 @@ from typer.testing import CliRunner, Result
 
 from newsbot.command import app
 from newsbot.config.settings import Settings
+from newsbot.testing.bot_api import FakeBotApi, Faults
 from tests.bot.conftest import ROOT_DIR, run, running_bot
-from tests.fakes.bot_api import FakeBotApi, Faults
 
 
 def free_port() -> int:

@@ -28,8 +28,8 @@ from telegram.ext import Application, TypeHandler
 from newsbot.bot.app import build_application
 from newsbot.config.settings import Settings, load_settings
 from newsbot.retrieval.retriever import Retriever
+from newsbot.testing.bot_api import Call, FakeBotApi, Faults
 from tests.bot.conftest import ARTICLES, fake_factory, run, write_corpus
-from tests.fakes.bot_api import Call, FakeBotApi, Faults
 
 CHATS = 100
 PER_CHAT = 10

@@ -18,8 +18,8 @@ from newsbot.bot.serve import TOKEN_SHAPE, configure_logging
 from newsbot.config.settings import Settings
 from newsbot.retrieval.records import Answer
 from newsbot.retrieval.retriever import Retriever
+from newsbot.testing.bot_api import FakeBotApi, Faults
 from tests.bot.conftest import ADMIN, bot_settings, fake_factory, run, running_bot  # noqa: F401 (fixture)
-from tests.fakes.bot_api import FakeBotApi, Faults
 from tests.reliability.test_telegram_load import start_bot, stop_bot
 
 QUESTION = "when does Scholz visit Kyiv?"

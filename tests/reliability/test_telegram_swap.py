@@ -21,8 +21,8 @@ import pytest
 from newsbot.config.settings import Settings
 from newsbot.index.builder import IndexBuilder
 from newsbot.index.folder import current_generation
+from newsbot.testing.bot_api import FakeBotApi
 from tests.bot.conftest import ADMIN, ARTICLES, bot_settings, fake_factory, run, running_bot  # noqa: F401 (fixture)
-from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.embedder import FakeEmbedder
 from tests.reliability.test_telegram_load import QUESTIONS
 

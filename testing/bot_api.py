@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.telegram_html import TelegramHtmlError, visible_text
+from newsbot.testing.telegram_html import TelegramHtmlError, visible_text
 
 BOT_ID = 4242
 BOT_USERNAME = "newsbot_test_bot"
