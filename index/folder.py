@@ -101,13 +101,45 @@ def read_manifest(
 
 
 class IndexReader:
-    """One generation of an index, loaded and checked against its manifest."""
+    """One generation of an index, loaded and checked against its manifest (an ``IndexSource``)."""
 
     def __init__(self, folder: Path, manifest: Manifest, vectors: VectorStore, chunks: ChunkStore) -> None:
         self.folder = folder
         self.manifest = manifest
         self.vectors = vectors
         self.chunks = chunks
+        self._lexical: BM25Index | None = None
+
+    @property
+    def model(self) -> str:
+        return self.manifest.model
+
+    @property
+    def dimension(self) -> int:
+        return self.manifest.dimension
+
+    @property
+    def article_count(self) -> int:
+        return len(self.manifest.articles)
+
+    @property
+    def chunk_count(self) -> int:
+        return self.manifest.chunk_count
+
+    @property
+    def lexical(self) -> BM25Index:
+        """BM25 of this generation, loaded on first use; an index written before BM25 was part of a
+        generation gets one built in memory."""
+        if self._lexical is None:
+            self._lexical = BM25Index.load(self.folder) or BM25Index.from_chunk_db(self.chunks.db)
+        return self._lexical
+
+    def generation(self) -> str:
+        return self.folder.name
+
+    def stored_generation(self) -> str:
+        live = current_generation(self.folder.parent)
+        return live.name if live is not None else ""
 
     @classmethod
     def open(
@@ -227,8 +259,8 @@ class IndexWriter:
         folder, _, _, chunks = self._begun()
         BM25Index.from_chunk_db(chunks.db).save(folder)
 
-    def commit(self) -> Path:
-        """Writes everything, flushes it to disk, and makes it the live generation."""
+    def commit(self) -> str:
+        """Writes everything, flushes it to disk, and makes it the live generation; returns its name."""
         folder, manifest, vectors, chunks = self._begun()
         vectors.save(folder)
         chunks.close()
@@ -259,7 +291,7 @@ class IndexWriter:
         os.replace(pointer, self.root / CURRENT)
         _fsync(self.root)
         self._prune(keep={target.name, live.name if live else ""})
-        return target
+        return target.name
 
     def _prune(self, keep: set[str]) -> None:
         # The previous generation stays one more round for readers that opened it a moment ago.
