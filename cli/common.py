@@ -74,7 +74,7 @@ def run_build(
     """Builds or updates the index, printing every problem file and the counts to stderr."""
     from newsbot.index import backends
     from newsbot.index.builder import IndexBuilder, NothingToIndex
-    from newsbot.index.manifest import IndexProblem
+    from newsbot.index.manifest import DatabaseProblem, IndexProblem
 
     check_seeds(Path(settings.seeds_dir))
     builder = IndexBuilder.from_settings(settings, embedder)
@@ -86,6 +86,8 @@ def run_build(
     except NothingToIndex as exc:
         _print_problems(exc.report.failures, exc.report.skipped, [], exc.report.warnings)
         fail(f"{exc}. Add .txt, .md, .html or .jsonl articles there.")
+    except DatabaseProblem as exc:  # bad configuration: the database named cannot serve
+        fail(str(exc))
     except IndexProblem as exc:
         fail(str(exc), 1)
     _print_problems(report.failures, report.skipped, report.duplicates, report.warnings)
@@ -111,7 +113,7 @@ def _print_problems(
 def open_retriever(settings: Settings, *, quiet: bool = False) -> Retriever:
     """The retriever over the configured index, built from the seeds on first use."""
     from newsbot.index import backends
-    from newsbot.index.manifest import IndexProblem
+    from newsbot.index.manifest import DatabaseProblem, IndexProblem
     from newsbot.index.onnx_embedder import query_embedder
     from newsbot.retrieval.retriever import Retriever
 
@@ -121,6 +123,8 @@ def open_retriever(settings: Settings, *, quiet: bool = False) -> Retriever:
             run_build(settings, embedder, quiet=quiet)
         return Retriever.serve(backends.open_index(settings), embedder=embedder, settings=settings)
     except ValueError as exc:
+        fail(str(exc))
+    except DatabaseProblem as exc:  # bad configuration: the database named cannot serve
         fail(str(exc))
     except IndexProblem as exc:
         fail(str(exc), 1)

@@ -1,6 +1,7 @@
-"""Which backend holds the index, chosen by settings: open it, build it, ask whether it exists.
+"""Which backend holds the index, chosen by the ``backend`` setting: open it, build it, ask if it exists.
 
-``faiss`` (the default) is a folder of generations (FAISS vectors, a SQLite chunk store, bm25s).
+``faiss`` (the default) is a folder of generations (FAISS vectors, a SQLite chunk store, bm25s);
+``postgres`` is a PostgreSQL database with pgvector. psycopg is imported only for ``postgres``.
 """
 
 from __future__ import annotations
@@ -18,11 +19,19 @@ if TYPE_CHECKING:
 
 def open_index(settings: Settings) -> IndexSource:
     """The configured index, opened for reading; IndexProblem says why it cannot be."""
+    if settings.backend == "postgres":
+        from newsbot.index.pg.reader import PgReader
+
+        return PgReader.open(settings)
     return IndexReader.open(Path(settings.index_dir))
 
 
 def index_exists(settings: Settings) -> bool:
     """Whether a build has finished into the configured index (False: the first build is due)."""
+    if settings.backend == "postgres":
+        from newsbot.index.pg.reader import has_index
+
+        return has_index(settings)
     return current_generation(Path(settings.index_dir)) is not None
 
 
@@ -30,9 +39,18 @@ def build(
     builder: IndexBuilder, settings: Settings, *, full: bool = False, show_progress_bar: bool = False
 ) -> BuildReport:
     """Builds or updates the configured index from the configured seeds folder."""
+    if settings.backend == "postgres":
+        from newsbot.index.pg.writer import PgWriter
+
+        writer = PgWriter.from_settings(settings, full=full, lock_timeout=builder.lock_timeout)
+        return builder.build_into(Path(settings.seeds_dir), writer, full=full, show_progress_bar=show_progress_bar)
     return builder.build(settings.seeds_dir, settings.index_dir, full=full, show_progress_bar=show_progress_bar)
 
 
 def describe(settings: Settings) -> str:
-    """Where the index is, for messages."""
+    """Where the index is, for messages (a database URL without its password)."""
+    if settings.backend == "postgres":
+        from newsbot.index.pg.connect import redacted_url
+
+        return redacted_url(settings)
     return str(settings.index_dir)

@@ -297,7 +297,9 @@ class Retriever:
         return [
             Hit(chunks[i], articles[chunks[i].article_id], score, rank)
             for rank, (i, score) in enumerate(pairs, 1)
-            if i in chunks
+            # A database backend answers each lookup from the latest build: a chunk whose article a
+            # build removed between the two lookups is left out rather than half shown.
+            if i in chunks and chunks[i].article_id in articles
         ]
 
     def _collapse(self, hits: list[Hit]) -> list[Hit]:
