@@ -121,7 +121,7 @@ def open_retriever(settings: Settings, *, quiet: bool = False) -> Retriever:
     try:
         if not backends.index_exists(settings):
             run_build(settings, embedder, quiet=quiet)
-        return Retriever.serve(backends.open_index(settings), embedder=embedder, settings=settings)
+        return Retriever.serve(backends.open_index(settings, model=embedder.name), embedder=embedder, settings=settings)
     except ValueError as exc:
         fail(str(exc))
     except DatabaseProblem as exc:  # bad configuration: the database named cannot serve

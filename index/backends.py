@@ -17,13 +17,14 @@ if TYPE_CHECKING:
     from newsbot.index.reading import IndexSource
 
 
-def open_index(settings: Settings) -> IndexSource:
-    """The configured index, opened for reading; IndexProblem says why it cannot be."""
+def open_index(settings: Settings, *, model: str | None = None, dimension: int | None = None) -> IndexSource:
+    """The configured index, opened for reading; IndexProblem says why it cannot be (also when it
+    was built with another ``model`` or ``dimension`` than given)."""
     if settings.backend == "postgres":
         from newsbot.index.pg.reader import PgReader
 
-        return PgReader.open(settings)
-    return IndexReader.open(Path(settings.index_dir))
+        return PgReader.open(settings, model=model, dimension=dimension)
+    return IndexReader.open(Path(settings.index_dir), model=model, dimension=dimension)
 
 
 def index_exists(settings: Settings) -> bool:

@@ -165,7 +165,7 @@ class Retriever:
             backends.build(
                 IndexBuilder.from_settings(settings, embedder), settings, show_progress_bar=show_progress_bar
             )
-        return cls.serve(backends.open_index(settings), embedder=embedder, settings=settings)
+        return cls.serve(backends.open_index(settings, model=embedder.name), embedder=embedder, settings=settings)
 
     @property
     def article_count(self) -> int:

@@ -160,8 +160,9 @@ class PgReader:
         self._lexical = PgLexical(pool, scoring=lexical)
 
     @classmethod
-    def open(cls, settings: Settings) -> PgReader:
-        """Opens the configured database; DatabaseProblem (or IndexNotFound) says why it cannot be."""
+    def open(cls, settings: Settings, *, model: str | None = None, dimension: int | None = None) -> PgReader:
+        """Opens the configured database; DatabaseProblem (or IndexNotFound) says why it cannot be,
+        also when its index was built with another ``model`` or ``dimension`` than given."""
         url = pgc.url_of(settings)
         with pgc.connect(url, autocommit=True) as conn:
             check_readable(conn, url)
@@ -169,10 +170,11 @@ class PgReader:
             meta = conn.execute("SELECT model, dimension, generation FROM meta").fetchone()
         if meta is None or meta[0] is None:
             raise IndexNotFound(f"no index in database {pgc.redacted(url)} yet; build one with `newsbot index`")
-        if meta[0] != settings.model_name:
+        if (model is not None and meta[0] != model) or (dimension is not None and meta[1] != dimension):
             raise DatabaseProblem(
                 f"database {pgc.redacted(url)} holds an index of model {meta[0]!r} (dimension {meta[1]}), "
-                f"settings ask for {settings.model_name!r}; set model_name back, or rebuild with `newsbot index --full`"
+                f"this newsbot embeds with {model or meta[0]!r} (dimension {dimension or meta[1]}); "
+                "set model_name back, or rebuild with `newsbot index --full`"
             )
         return cls(url, _pool(url), meta, ef_search=settings.pg_ef_search, lexical=settings.pg_lexical)
 

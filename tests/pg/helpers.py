@@ -21,4 +21,5 @@ def pg_build(settings: Settings, embedder: FakeEmbedder | None = None, *, full: 
 
 
 def pg_retriever(settings: Settings, embedder: FakeEmbedder | None = None) -> Retriever:
-    return Retriever.serve(backends.open_index(settings), embedder=embedder or FakeEmbedder(), settings=settings)
+    embedder = embedder or FakeEmbedder()
+    return Retriever.serve(backends.open_index(settings, model=embedder.name), embedder=embedder, settings=settings)
