@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from newsbot.index import backends
 from newsbot.index.builder import IndexBuilder
+from newsbot.index.pg import reader as pg_reader
 from newsbot.retrieval.retriever import Retriever
-from tests.conftest import SEED_QUESTION
+from tests.conftest import SEED_QUESTION, write_article
 from tests.fakes.embedder import FakeEmbedder
 from tests.pg.helpers import pg_build, pg_retriever, pg_settings
 
@@ -38,3 +40,61 @@ def test_build_and_answer_match_the_faiss_backend(pg_url: str, seeds_copy: Path,
         assert answer.answer == expected.answer and answer.citations == expected.citations
     finally:
         retriever.close()
+
+
+def test_incremental_rebuild_embeds_only_changed_articles_and_bumps_the_generation(
+    pg_url: str, seeds_copy: Path
+) -> None:
+    settings = pg_settings(pg_url, seeds_copy)
+    pg_build(settings)
+    reader = backends.open_index(settings, model="fake-hash-64")
+    try:
+        before = reader.article_count
+        assert reader.generation() == reader.stored_generation() == "generation 1"
+        write_article(
+            seeds_copy,
+            "extra/zelensky.txt",
+            "Zelensky thanks Scholz",
+            "Zelensky thanked Olaf Scholz for the visit to Kyiv.",
+        )
+        embedder = FakeEmbedder()
+        report = pg_build(settings, embedder)
+        assert (report.added, report.updated, report.removed, report.full) == (1, 0, 0, False)
+        assert report.chunks_embedded == 1 and report.generation == "generation 2"
+        # The open reader notices the finished build, and already reads it.
+        assert reader.generation() == "generation 1" and reader.stored_generation() == "generation 2"
+        assert reader.article_count == before + 1
+        (seeds_copy / "extra" / "zelensky.txt").unlink()
+        again = pg_build(settings)
+        assert (again.removed, again.chunks_embedded, again.generation) == (1, 0, "generation 3")
+        assert reader.article_count == before
+        unchanged = pg_build(settings)
+        assert unchanged.generation is None and unchanged.unchanged == before  # nothing to do: no new generation
+    finally:
+        reader.close()
+
+
+@pytest.mark.parametrize("exact_max", [20_000, 0], ids=["exact", "hnsw-iterative-scan"])
+def test_date_windows_restrict_both_searches_without_missing_chunks(
+    pg_url: str, seeds_copy: Path, exact_max: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pg_reader, "EXACT_MAX", exact_max)
+    for day in ("2023-05-01", "2023-05-02"):
+        text = f"---\ntitle: Troops on {day}\ndate: {day}\n---\nScholz spoke about troops near Kyiv on {day}.\n"
+        (seeds_copy / f"troops-{day}.md").write_text(text, encoding="utf-8")
+    settings = pg_settings(pg_url, seeds_copy)
+    pg_build(settings)
+    reader = backends.open_index(settings, model="fake-hash-64")
+    try:
+        newest = reader.chunks.newest_date()
+        assert str(newest) == "2023-05-02"
+        assert newest is not None
+        allowed = reader.chunks.dated_between(newest, newest)
+        assert len(allowed) and len(allowed) < reader.chunk_count
+        query = FakeEmbedder().embed_batch([SEED_QUESTION])
+        _, ids = reader.vectors.search(query, reader.chunk_count, allowed)
+        assert sorted(i for i in ids[0] if i >= 0) == sorted(allowed.tolist())  # every allowed one, none else
+        hits = reader.lexical.search("Kyiv Scholz troops", 50, allowed)
+        assert set(hits.ids.tolist()) <= set(allowed.tolist())
+    finally:
+        reader.close()
