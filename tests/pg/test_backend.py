@@ -98,3 +98,17 @@ def test_date_windows_restrict_both_searches_without_missing_chunks(
         assert set(hits.ids.tolist()) <= set(allowed.tolist())
     finally:
         reader.close()
+
+
+def test_ts_rank_cd_scoring_finds_the_chunks_holding_the_words(pg_url: str, seeds_copy: Path) -> None:
+    settings = pg_settings(pg_url, seeds_copy, pg_lexical="ts_rank_cd")
+    pg_build(settings)
+    reader = backends.open_index(settings, model="fake-hash-64")
+    try:
+        hits = reader.lexical.search("Scholz's visit to Kyiv", 5)
+        assert len(hits.ids) and np.all(np.diff(hits.scores) <= 0)
+        texts = reader.chunks.chunks(hits.ids.tolist())
+        assert "Scholz" in texts[int(hits.ids[0])].text
+        assert not len(reader.lexical.search("the of and", 5).ids)  # stop words only: nothing to match
+    finally:
+        reader.close()
