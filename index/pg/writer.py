@@ -17,7 +17,7 @@ import numpy as np
 
 from newsbot.index.bm25 import stems
 from newsbot.index.entities import to_bytes
-from newsbot.index.manifest import DatabaseProblem, IndexLocked, Manifest
+from newsbot.index.manifest import ArticleEntry, DatabaseProblem, IndexLocked, Manifest
 from newsbot.index.minhash import signature
 from newsbot.index.pg import connect as pgc
 from newsbot.index.pg.schema import BUILD_LOCK, HNSW_INDEX, migrate
@@ -140,8 +140,6 @@ class PgWriter:
     def add_article(
         self, article: Article, chunks: list[Chunk], vectors: np.ndarray, sentences: Sequence[ChunkSentences] = ()
     ) -> None:
-        from newsbot.index.manifest import ArticleEntry
-
         conn, manifest = self._begun()
         if len(vectors) != len(chunks):
             raise ValueError(f"{len(vectors)} vectors for {len(chunks)} chunks")

@@ -44,6 +44,8 @@ def test_a_build_killed_mid_transaction_leaves_the_previous_state_serving(pg_url
         expected = retriever.answer(SEED_QUESTION)
         add_articles(seeds_copy, 5)
         child = start_child(pg_url, seeds_copy, pause=600)
+        # While it writes, readers see the previous build only.
+        assert (retriever.article_count, retriever.chunk_count, retriever.reader.stored_generation()) == before
         child.send_signal(signal.SIGKILL)
         child.wait()
         assert child.returncode == -signal.SIGKILL
