@@ -46,6 +46,10 @@ class PgWriter:
         self.manifest: Manifest | None = None
         self._conn: psycopg.Connection | None = None
         self._index_after = False
+        # Statements of begin() and remove_article(), run just before the first write: the build
+        # embeds between those calls and the writes, and its transaction (with any lock the
+        # schema change takes) should not stay open while it does.
+        self._pending: list[tuple[str, tuple]] = []
 
     @classmethod
     def from_settings(cls, settings: Settings, *, full: bool = False, lock_timeout: float = 0.0) -> PgWriter:
@@ -111,7 +115,7 @@ class PgWriter:
     def begin(self, model: str, dimension: int, chunking: dict[str, int | str], *, incremental: bool) -> Manifest:
         if self._conn is None:
             raise RuntimeError("PgWriter: use it as a context manager")
-        conn, before = self._conn, self.previous
+        before = self.previous
         if before is not None and (before.model, before.dimension) != (model, dimension) and not self.full:
             raise DatabaseProblem(
                 f"database {pgc.redacted(self.url)} holds an index of model {before.model!r} "
@@ -121,21 +125,27 @@ class PgWriter:
         if incremental and before is not None:
             self.manifest = before.model_copy(deep=True)
             return self.manifest
-        conn.execute("DELETE FROM articles")  # cascades to chunks, sentences and postings
+        self._pending.append(("DELETE FROM articles", ()))  # cascades to chunks, sentences and postings
         if before is None or before.dimension != dimension:
             # The column takes the model's dimension; the graph is built once the rows are in.
-            conn.execute(f"DROP INDEX IF EXISTS {HNSW_INDEX}")
-            conn.execute(f"ALTER TABLE chunks ALTER COLUMN embedding TYPE vector({int(dimension)})")
+            self._pending.append((f"DROP INDEX IF EXISTS {HNSW_INDEX}", ()))
+            self._pending.append((f"ALTER TABLE chunks ALTER COLUMN embedding TYPE vector({int(dimension)})", ()))
             self._index_after = True
         next_id = before.next_chunk_id if before is not None else 0  # ids never reused across builds
-        self.manifest = Manifest(model=model, dimension=dimension, store="postgres", chunking=chunking)
-        self.manifest.next_chunk_id = next_id
+        self.manifest = Manifest(
+            model=model, dimension=dimension, store="postgres", chunking=chunking, next_chunk_id=next_id
+        )
         return self.manifest
 
     def remove_article(self, path: str) -> None:
-        conn, manifest = self._begun()
+        _, manifest = self._begun()
         entry = manifest.articles.pop(path)
-        conn.execute("DELETE FROM articles WHERE id = %s", (entry.id,))
+        self._pending.append(("DELETE FROM articles WHERE id = %s", (entry.id,)))
+
+    def _flush(self, conn: psycopg.Connection) -> None:
+        for sql, params in self._pending:
+            conn.execute(sql, params)
+        self._pending.clear()
 
     def add_article(
         self, article: Article, chunks: list[Chunk], vectors: np.ndarray, sentences: Sequence[ChunkSentences] = ()
@@ -143,6 +153,7 @@ class PgWriter:
         conn, manifest = self._begun()
         if len(vectors) != len(chunks):
             raise ValueError(f"{len(vectors)} vectors for {len(chunks)} chunks")
+        self._flush(conn)
         conn.execute(
             "INSERT INTO articles VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
             (
@@ -205,6 +216,7 @@ class PgWriter:
 
     def commit(self) -> str:
         conn, manifest = self._begun()
+        self._flush(conn)
         if self._index_after:
             conn.execute(
                 f"CREATE INDEX {HNSW_INDEX} ON chunks USING hnsw (embedding vector_ip_ops) WITH ({HNSW_OPTIONS})"

@@ -112,3 +112,33 @@ def test_ts_rank_cd_scoring_finds_the_chunks_holding_the_words(pg_url: str, seed
         assert not len(reader.lexical.search("the of and", 5).ids)  # stop words only: nothing to match
     finally:
         reader.close()
+
+
+class TransactionWatcher(FakeEmbedder):
+    """Records, at every embedding call, whether a transaction is open on the database."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+        self.open_transactions: list[int] = []
+
+    def embed_batch(self, texts, *, batch_size=None, show_progress_bar=False):
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL "
+                "AND pid <> pg_backend_pid()"
+            ).fetchone()
+        self.open_transactions.append(row[0] if row else -1)
+        return super().embed_batch(texts, batch_size=batch_size, show_progress_bar=show_progress_bar)
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["first-build", "full-rebuild"])
+def test_no_transaction_is_held_open_while_the_build_embeds(pg_url: str, seeds_copy: Path, full: bool) -> None:
+    settings = pg_settings(pg_url, seeds_copy)
+    if full:
+        pg_build(settings)
+    watcher = TransactionWatcher(pg_url)
+    pg_build(settings, watcher, full=full)
+    assert watcher.open_transactions and set(watcher.open_transactions) == {0}
