@@ -62,7 +62,8 @@ class Settings(BaseSettings):
         "ts_rank_cd (PostgreSQL full-text ranking; measured weaker, see README).",
     )
     pg_ef_search: int = Field(
-        100,
+        # 100 found 0.966 of the exact top 50 on covidqa and cost dense R@10 0.07; 400 matched FAISS.
+        400,
         ge=1,
         le=1000,
         description="pgvector hnsw.ef_search: HNSW candidates a vector search visits (backend postgres).",
