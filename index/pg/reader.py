@@ -89,6 +89,12 @@ class PgChunks:
     def all_articles(self) -> list[ArticleInfo]:
         return [ArticleInfo(*r) for r in self._rows(f"SELECT {_INFO_COLUMNS} FROM articles ORDER BY path")]
 
+    def chunks_of(self, article_ids: Sequence[str]) -> np.ndarray:
+        if not article_ids:
+            return np.zeros(0, dtype=np.int64)
+        rows = self._rows("SELECT id FROM chunks WHERE article_id = ANY(%s)", (list(article_ids),))
+        return np.asarray([r[0] for r in rows], dtype=np.int64)
+
     def newest_date(self) -> date | None:
         return self._rows("SELECT max(date) FROM articles")[0][0]
 

@@ -30,6 +30,10 @@ def test_build_and_answer_match_the_faiss_backend(pg_url: str, seeds_copy: Path,
     try:
         assert retriever.article_count == faiss_retriever.article_count
         assert retriever.chunk_count == faiss_retriever.chunk_count
+        assert retriever.article_ids() == faiss_retriever.article_ids()
+        ids = list(retriever.article_ids())
+        assert sorted(retriever.chunks_of(ids).tolist()) == sorted(faiss_retriever.chunks_of(ids).tolist())
+        assert len(retriever.chunks_of(ids)) == retriever.chunk_count
         for mode in ("dense", "bm25", "hybrid"):
             pg_hits = retriever.search(SEED_QUESTION, k=10, mode=mode)
             faiss_hits = faiss_retriever.search(SEED_QUESTION, k=10, mode=mode)
