@@ -18,6 +18,7 @@ import numpy as np
 
 from newsbot.index.chunkstore import CHUNKS
 from newsbot.index.folder import IndexReader, IndexWriter
+from newsbot.index.reading import IndexSource
 from newsbot.index.records import Article, Chunk, ChunkSentences
 from newsbot.index.store import FaissStore, StoreOptions
 
@@ -61,7 +62,7 @@ class IndexedCorpus:
         return [passage_text(by_id[c.article_id], c.text) for c in self.chunks]
 
 
-def faiss_store(reader: IndexReader) -> FaissStore:
+def faiss_store(reader: IndexSource) -> FaissStore:
     """The reader's vectors as the FAISS store they are; the benchmarks measure FAISS itself."""
     if not isinstance(reader.vectors, FaissStore):
         raise TypeError(f"the benchmark reads FAISS vectors; this index holds a {type(reader.vectors).__name__}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 
 from telegram import Update
 from telegram.ext import Application
@@ -59,6 +58,7 @@ async def _reindex(update: Update, application: Application) -> None:
 async def rebuild(application: Application) -> str:
     """Builds the index (incrementally) off the event loop, swaps it in, then sends the alerts the
     new articles raise; the build's summary. The caller holds ``Newsbot.rebuilding``."""
+    from newsbot.index import backends
     from newsbot.index.builder import IndexBuilder, NothingToIndex
     from newsbot.index.manifest import IndexProblem
 
@@ -68,8 +68,9 @@ async def rebuild(application: Application) -> str:
 
     def build_and_open() -> tuple[str, Retriever, Corpus]:
         builder = IndexBuilder.from_settings(settings, old.embedder)
-        report = builder.build(Path(settings.seeds_dir), Path(settings.index_dir))
-        fresh = Retriever.open(settings.index_dir, embedder=old.embedder, settings=settings)
+        report = backends.build(builder, settings)  # into the folder or the database, as configured
+        source = backends.open_index(settings, model=old.embedder.name)
+        fresh = Retriever.serve(source, embedder=old.embedder, settings=settings)
         return report.summary(), fresh, Corpus.of(fresh)
 
     try:

@@ -72,19 +72,22 @@ def run_build(
     settings: Settings, embedder: Embedder, *, full: bool = False, wait: float = 0.0, quiet: bool = False
 ) -> BuildReport:
     """Builds or updates the index, printing every problem file and the counts to stderr."""
+    from newsbot.index import backends
     from newsbot.index.builder import IndexBuilder, NothingToIndex
-    from newsbot.index.manifest import IndexProblem
+    from newsbot.index.manifest import DatabaseProblem, IndexProblem
 
     check_seeds(Path(settings.seeds_dir))
     builder = IndexBuilder.from_settings(settings, embedder)
     builder.lock_timeout = wait
     if not quiet:
-        err.print(f"indexing {settings.seeds_dir} into {settings.index_dir} ...")
+        err.print(f"indexing {settings.seeds_dir} into {backends.describe(settings)} ...")
     try:
-        report = builder.build(settings.seeds_dir, settings.index_dir, full=full, show_progress_bar=not quiet)
+        report = backends.build(builder, settings, full=full, show_progress_bar=not quiet)
     except NothingToIndex as exc:
         _print_problems(exc.report.failures, exc.report.skipped, [], exc.report.warnings)
         fail(f"{exc}. Add .txt, .md, .html or .jsonl articles there.")
+    except DatabaseProblem as exc:  # bad configuration: the database named cannot serve
+        fail(str(exc))
     except IndexProblem as exc:
         fail(str(exc), 1)
     _print_problems(report.failures, report.skipped, report.duplicates, report.warnings)
@@ -109,17 +112,19 @@ def _print_problems(
 
 def open_retriever(settings: Settings, *, quiet: bool = False) -> Retriever:
     """The retriever over the configured index, built from the seeds on first use."""
-    from newsbot.index.folder import current_generation
-    from newsbot.index.manifest import IndexProblem
+    from newsbot.index import backends
+    from newsbot.index.manifest import DatabaseProblem, IndexProblem
     from newsbot.index.onnx_embedder import query_embedder
     from newsbot.retrieval.retriever import Retriever
 
     embedder = query_embedder(settings.index_dir, settings.model_name) or make_embedder(settings)
     try:
-        if current_generation(Path(settings.index_dir)) is None:
+        if not backends.index_exists(settings):
             run_build(settings, embedder, quiet=quiet)
-        return Retriever.open(settings.index_dir, embedder=embedder, settings=settings)
+        return Retriever.serve(backends.open_index(settings, model=embedder.name), embedder=embedder, settings=settings)
     except ValueError as exc:
+        fail(str(exc))
+    except DatabaseProblem as exc:  # bad configuration: the database named cannot serve
         fail(str(exc))
     except IndexProblem as exc:
         fail(str(exc), 1)

@@ -43,19 +43,26 @@ COLUMNS = [
 
 
 def _open(dataset: Dataset, cache: Path, settings: Settings, embedder: Embedder, quiet: bool) -> Retriever:
+    from newsbot.index import backends
     from newsbot.index.builder import IndexBuilder
-    from newsbot.index.manifest import IndexProblem
+    from newsbot.index.manifest import DatabaseProblem, IndexProblem
     from newsbot.retrieval.evaluate import cache_folder
     from newsbot.retrieval.retriever import Retriever
 
     folder = cache_folder(dataset, cache)
     builder = IndexBuilder.from_settings(settings, embedder)
+    # The corpus is the cached copy of the set's articles; the index goes where the backend keeps it
+    # (for postgres: database_url, which then holds this set only).
+    local = settings.model_copy(update={"seeds_dir": folder / "seeds", "index_dir": folder / "index"})
     try:
-        report = builder.build(folder / "seeds", folder / "index", show_progress_bar=not quiet)
+        report = backends.build(builder, local, show_progress_bar=not quiet)
         if not quiet:
-            err.print(f"{dataset.name}: {report.summary()} (cache {folder})")
+            err.print(f"{dataset.name}: {report.summary()} (cache {folder}, index {backends.describe(local)})")
         # No question cache: every answer is timed from the question's own embedding.
-        return Retriever.open(folder / "index", embedder=embedder, settings=settings, max_citations=5, question_cache=0)
+        source = backends.open_index(local, model=embedder.name)
+        return Retriever.serve(source, embedder=embedder, settings=local, max_citations=5, question_cache=0)
+    except DatabaseProblem as exc:
+        fail(str(exc))
     except IndexProblem as exc:
         fail(str(exc), 1)
 
@@ -130,6 +137,15 @@ def eval_command(
             "--k", min=1, max=50, help="Passages to answer from (default: settings top_k).", show_default=False
         ),
     ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            help="Index backend to measure: faiss or postgres (into database_url, which then holds this set); "
+            "default: settings backend.",
+            show_default=False,
+        ),
+    ] = None,
     against: Annotated[
         Path | None,
         typer.Option(
@@ -147,7 +163,7 @@ def eval_command(
     if split not in SPLITS:
         fail(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
     earlier = _earlier_run(against, split) if against else None
-    settings = settings_from(top_k=k, search_mode=mode, fusion=fusion)
+    settings = settings_from(top_k=k, search_mode=mode, fusion=fusion, backend=backend)
     modes: list[Mode] = ["bm25", "dense", "hybrid"] if compare else [settings.search_mode]
     try:
         dataset = load_dataset(dataset_dir).split(split).sample(limit)
@@ -161,6 +177,7 @@ def eval_command(
     result |= {
         "split": split,
         "fusion": settings.fusion,
+        "backend": settings.backend + (f" ({settings.pg_lexical})" if settings.backend == "postgres" else ""),
         "min_confidence": composer.min_confidence,
         "bold_confidence": composer.bold_confidence,
     }

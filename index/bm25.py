@@ -26,6 +26,15 @@ def tokenize(texts: list[str]) -> bm25s.tokenization.Tokenized:
     return bm25s.tokenize(texts, stopwords=STOPWORDS_EN, stemmer=_stemmer.stemWords, show_progress=False)
 
 
+def stems(texts: list[str]) -> list[list[str]]:
+    """The words BM25 counts in each text, in order, as strings (the same tokens as ``tokenize``)."""
+    if not texts:
+        return []
+    return bm25s.tokenize(
+        texts, stopwords=STOPWORDS_EN, stemmer=_stemmer.stemWords, show_progress=False, return_ids=False
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class SparseHits:
     """Chunk ids and their BM25 scores, best first."""

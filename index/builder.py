@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -19,9 +19,12 @@ from newsbot.index.manifest import Manifest
 from newsbot.index.readers import FolderReader, ReadReport
 from newsbot.index.records import Article, Chunk, ChunkSentences, Failure, normalize_text
 from newsbot.index.store import StoreOptions
+from newsbot.index.writing import IndexWriting
 
 if TYPE_CHECKING:
     from newsbot.config.settings import Settings
+
+W = TypeVar("W", bound=IndexWriting)
 
 
 def passage_text(title: str, chunk_text: str) -> str:
@@ -135,6 +138,19 @@ class IndexBuilder:
         on_write: Callable[[IndexWriter], None] | None = None,
     ) -> BuildReport:
         """Reads, diffs, embeds and swaps in; ``on_write`` may add more files to the new generation."""
+        writer = IndexWriter(Path(index_dir), lock_timeout=self.lock_timeout, store=self.store)
+        return self.build_into(seeds_dir, writer, full=full, show_progress_bar=show_progress_bar, on_write=on_write)
+
+    def build_into(
+        self,
+        seeds_dir: Path,
+        writer: W,
+        *,
+        full: bool = False,
+        show_progress_bar: bool = False,
+        on_write: Callable[[W], None] | None = None,
+    ) -> BuildReport:
+        """The build of ``build`` into any backend's writer (entered here)."""
         started = time.perf_counter()
         read = FolderReader(Path(seeds_dir), max_file_bytes=self.max_file_bytes, ignore=self.ignore).read()
         report = BuildReport(failures=read.failures, skipped=read.skipped, warnings=read.warnings)
@@ -143,7 +159,7 @@ class IndexBuilder:
             raise NothingToIndex(
                 f"no readable articles in {str(seeds_dir)!r}; nothing was indexed and any existing index is kept", read
             )
-        with IndexWriter(Path(index_dir), lock_timeout=self.lock_timeout, store=self.store) as writer:
+        with writer:
             previous = writer.previous
             if previous is not None and not full and not self._compatible(previous):
                 full, report.note = True, "model or chunking changed since the last build: rebuilding all"
@@ -186,7 +202,7 @@ class IndexBuilder:
             if on_write is not None:
                 on_write(writer)
             report.articles, report.chunks = len(manifest.articles), manifest.chunk_count
-            report.generation = writer.commit().name
+            report.generation = writer.commit()
         report.seconds = time.perf_counter() - started
         return report
 

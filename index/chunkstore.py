@@ -117,6 +117,7 @@ class ChunkStore:
         self._lock = threading.Lock()
         self.db.execute("SELECT count(*) FROM chunks").fetchone()  # fails early on a damaged file
         self._tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        self._days: tuple[np.ndarray, np.ndarray] | None = None
 
     def chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
         if not ids:
@@ -186,6 +187,36 @@ class ChunkStore:
         with self._lock:
             rows = self.db.execute(f"SELECT {_INFO_COLUMNS} FROM articles ORDER BY path").fetchall()
         return [_info(r) for r in rows]
+
+    def chunks_of(self, article_ids: Sequence[str]) -> np.ndarray:
+        if not article_ids:
+            return np.zeros(0, dtype=np.int64)
+        marks = ",".join("?" * len(article_ids))
+        with self._lock:
+            rows = self.db.execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", list(article_ids)).fetchall()
+        return np.asarray([r[0] for r in rows], dtype=np.int64)
+
+    def newest_date(self) -> date | None:
+        days = self._dated()[1]
+        dated = days[~np.isnat(days)]
+        return dated.max().astype(date) if len(dated) else None
+
+    def dated_between(self, start: date, end: date) -> np.ndarray:
+        ids, days = self._dated()
+        return ids[(days >= np.datetime64(start)) & (days <= np.datetime64(end))]
+
+    def _dated(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk id and its article's day, read once: a date window is then two array
+        comparisons (an undated chunk is NaT and never inside one)."""
+        with self._lock:
+            if self._days is None:
+                rows = self.db.execute("SELECT c.id, a.date FROM chunks c JOIN articles a ON a.id = c.article_id")
+                pairs = rows.fetchall()
+                self._days = (
+                    np.asarray([r[0] for r in pairs], dtype=np.int64),
+                    np.asarray([r[1] or "NaT" for r in pairs], dtype="datetime64[D]"),
+                )
+            return self._days
 
     def close(self) -> None:
         self.db.close()

@@ -101,17 +101,48 @@ def read_manifest(
 
 
 class IndexReader:
-    """One generation of an index, loaded and checked against its manifest."""
+    """One generation of an index, loaded and checked against its manifest (an ``IndexSource``)."""
 
     def __init__(self, folder: Path, manifest: Manifest, vectors: VectorStore, chunks: ChunkStore) -> None:
         self.folder = folder
         # Serving needs the model, dimension and counts; the per-article entries repeat the chunk
         # store's articles table (~20 MB of objects at 100k chunks) and are read back on request.
         self.summary = manifest.model_copy(update={"articles": {}})
-        self.article_count = len(manifest.articles)
-        self.chunk_count = manifest.chunk_count
+        self._article_count = len(manifest.articles)
         self.vectors = vectors
         self.chunks = chunks
+        self._lexical: BM25Index | None = None
+
+    @property
+    def model(self) -> str:
+        return self.summary.model
+
+    @property
+    def dimension(self) -> int:
+        return self.summary.dimension
+
+    @property
+    def article_count(self) -> int:
+        return self._article_count
+
+    @property
+    def chunk_count(self) -> int:
+        return self.summary.chunk_count
+
+    @property
+    def lexical(self) -> BM25Index:
+        """BM25 of this generation, loaded on first use; an index written before BM25 was part of a
+        generation gets one built in memory."""
+        if self._lexical is None:
+            self._lexical = BM25Index.load(self.folder) or BM25Index.from_chunk_db(self.chunks.db)
+        return self._lexical
+
+    def generation(self) -> str:
+        return self.folder.name
+
+    def stored_generation(self) -> str:
+        live = current_generation(self.folder.parent)
+        return live.name if live is not None else ""
 
     @property
     def manifest(self) -> Manifest:
@@ -236,8 +267,8 @@ class IndexWriter:
         folder, _, _, chunks = self._begun()
         BM25Index.from_chunk_db(chunks.db).save(folder)
 
-    def commit(self) -> Path:
-        """Writes everything, flushes it to disk, and makes it the live generation."""
+    def commit(self) -> str:
+        """Writes everything, flushes it to disk, and makes it the live generation; returns its name."""
         folder, manifest, vectors, chunks = self._begun()
         vectors.save(folder)
         chunks.close()
@@ -268,7 +299,7 @@ class IndexWriter:
         os.replace(pointer, self.root / CURRENT)
         _fsync(self.root)
         self._prune(keep={target.name, live.name if live else ""})
-        return target
+        return target.name
 
     def _prune(self, keep: set[str]) -> None:
         # The previous generation stays one more round for readers that opened it a moment ago.

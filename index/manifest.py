@@ -31,6 +31,11 @@ class IndexLocked(IndexProblem):
     pass
 
 
+class DatabaseProblem(IndexProblem):
+    """The configured database cannot serve as an index (unreachable, wrong password, no pgvector,
+    a newer schema, another model): bad configuration, which the CLI reports with exit code 2."""
+
+
 class ArticleEntry(BaseModel):
     id: str
     hash: str

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from cachetools import LRUCache
 
-from newsbot.index.bm25 import BM25Index
+from newsbot.index import backends
 from newsbot.index.builder import IndexBuilder
 from newsbot.index.embedder import Embedder, SentenceTransformerEmbedder
-from newsbot.index.folder import IndexReader, current_generation
+from newsbot.index.folder import IndexReader
+from newsbot.index.manifest import REBUILD_HINT, IndexMismatch
 from newsbot.index.minhash import signature, similarity
+from newsbot.index.reading import IndexSource
 from newsbot.index.store import single_thread_search
 from newsbot.retrieval.answer import AnswerComposer
 from newsbot.retrieval.dates import DateWindow, find_date_window
@@ -55,7 +55,7 @@ class Retriever:
 
     def __init__(
         self,
-        reader: IndexReader,
+        reader: IndexSource,
         embedder: Embedder,
         *,
         top_k: int = 10,
@@ -92,26 +92,15 @@ class Retriever:
         self.rrf_k = rrf_k
         self.weights = (dense_weight, bm25_weight)
         # Indexes written before BM25 was part of a generation get one built in memory.
-        self.bm25 = BM25Index.load(reader.folder) or BM25Index.from_chunk_db(reader.chunks.db)
         self.composer = AnswerComposer(
             embedder,
             min_confidence=min_confidence,
             bold_confidence=bold_confidence,
             max_citations=max_citations,
             sentences=reader.chunks.sentences,
-            idf=self.bm25.idf,
+            idf=reader.lexical.idf,
         )
-        # Streamed from the cursor into arrays: a list of row tuples would hold the table twice
-        # over (~15 MB at 100k chunks) at the moment the serving process peaks.
-        query = "SELECT c.id, a.date, a.id FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.id"
-        db = reader.chunks.db
-        self._chunk_ids = np.fromiter((r[0] for r in db.execute(query)), dtype=np.int64)
-        # Interned: the chunks of one article share its id string rather than holding a copy each.
-        self._chunk_articles = np.fromiter((sys.intern(r[2]) for r in db.execute(query)), dtype=object)
-        # As days, so a date window picks its chunks with two array comparisons (undated: never).
-        self._chunk_days = np.fromiter((r[1] or "NaT" for r in db.execute(query)), dtype="datetime64[D]")
-        dated = self._chunk_days[~np.isnat(self._chunk_days)]
-        self.newest = dated.max().astype(date) if len(dated) else None
+        self.newest = reader.chunks.newest_date()
         # Off (None) at 0: benchmarks time every question's embedding.
         self._question_vectors: LRUCache[str, np.ndarray] | None = LRUCache(question_cache) if question_cache else None
         self.question_cache = question_cache
@@ -126,7 +115,19 @@ class Retriever:
         settings: Settings | None = None,
         **options: Any,
     ) -> Retriever:
-        """Opens the index in ``index_dir``; the embedder must be the model the index was built with."""
+        """Opens the index folder ``index_dir``; the embedder must be the model the index was built with."""
+        return cls.serve(IndexReader.open(Path(index_dir)), embedder=embedder, settings=settings, **options)
+
+    @classmethod
+    def serve(
+        cls,
+        source: IndexSource,
+        *,
+        embedder: Embedder | None = None,
+        settings: Settings | None = None,
+        **options: Any,
+    ) -> Retriever:
+        """A retriever over an opened index of any backend (see ``newsbot.index.backends``)."""
         if settings is not None:
             options = {
                 "top_k": settings.top_k,
@@ -139,10 +140,14 @@ class Retriever:
                 "bm25_weight": settings.bm25_weight,
             } | options
             embedder = embedder or SentenceTransformerEmbedder(settings.model_name, settings.batch_size)
-        reader = IndexReader.open(Path(index_dir))
-        embedder = embedder or SentenceTransformerEmbedder(reader.summary.model)
-        reader.summary.check_compatible(embedder.name, None)
-        return cls(reader, embedder, **options)
+        embedder = embedder or SentenceTransformerEmbedder(source.model)
+        if embedder.name != source.model:
+            source.close()
+            raise IndexMismatch(
+                f"index was built with model {source.model!r} but settings ask for {embedder.name!r}; "
+                f"set model_name back or {REBUILD_HINT}"
+            )
+        return cls(source, embedder, **options)
 
     @classmethod
     def from_settings(
@@ -153,13 +158,14 @@ class Retriever:
         build_if_missing: bool = True,
         show_progress_bar: bool = False,
     ) -> Retriever:
-        """Opens the configured index, building it from the seeds first when there is none yet."""
+        """Opens the configured index (of the configured backend), building it from the seeds
+        first when there is none yet."""
         embedder = embedder or SentenceTransformerEmbedder(settings.model_name, settings.batch_size)
-        if build_if_missing and current_generation(Path(settings.index_dir)) is None:
-            IndexBuilder.from_settings(settings, embedder).build(
-                settings.seeds_dir, settings.index_dir, show_progress_bar=show_progress_bar
+        if build_if_missing and not backends.index_exists(settings):
+            backends.build(
+                IndexBuilder.from_settings(settings, embedder), settings, show_progress_bar=show_progress_bar
             )
-        return cls.open(settings.index_dir, embedder=embedder, settings=settings)
+        return cls.serve(backends.open_index(settings, model=embedder.name), embedder=embedder, settings=settings)
 
     @property
     def article_count(self) -> int:
@@ -216,11 +222,11 @@ class Retriever:
 
     def chunks_of(self, article_ids: Collection[str]) -> np.ndarray:
         """The chunk ids of these articles (what ``rank(within=...)`` takes)."""
-        return self._chunk_ids[np.isin(self._chunk_articles, list(article_ids))]
+        return self.reader.chunks.chunks_of(list(article_ids))
 
     def article_ids(self) -> frozenset[str]:
         """Every article the index holds (what a rebuild is compared with to find the new ones)."""
-        return frozenset(entry.id for entry in self.reader.manifest.articles.values())
+        return frozenset(a.id for a in self.reader.chunks.all_articles())
 
     def rank(self, question: str, mode: Mode, k: int, within: np.ndarray | None = None) -> Ranking:
         """Passages best first; ``within`` (chunk ids) restricts the search to those chunks."""
@@ -243,7 +249,7 @@ class Retriever:
         if mode != "bm25":
             dense = self._dense(query_vector, pool, allowed)
         if mode != "dense":
-            found = self.bm25.search(question, pool, allowed)
+            found = self.reader.lexical.search(question, pool, allowed)
             sparse = list(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
         if mode == "hybrid":
             fused = (
@@ -271,7 +277,7 @@ class Retriever:
 
     @property
     def chunk_count(self) -> int:
-        return len(self._chunk_ids)
+        return self.reader.chunk_count
 
     def _dense(self, query_vector: np.ndarray, pool: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
         if not len(self.reader.vectors):
@@ -283,8 +289,7 @@ class Retriever:
     def _allowed(self, window: DateWindow | None) -> np.ndarray | None:
         if window is None:
             return None
-        days = self._chunk_days
-        return self._chunk_ids[(days >= np.datetime64(window.start)) & (days <= np.datetime64(window.end))]
+        return self.reader.chunks.dated_between(window.start, window.end)
 
     def _hits(self, pairs: list[tuple[int, float]]) -> list[Hit]:
         chunks = self.reader.chunks.chunks([i for i, _ in pairs])
@@ -292,7 +297,9 @@ class Retriever:
         return [
             Hit(chunks[i], articles[chunks[i].article_id], score, rank)
             for rank, (i, score) in enumerate(pairs, 1)
-            if i in chunks
+            # A database backend answers each lookup from the latest build: a chunk whose article a
+            # build removed between the two lookups is left out rather than half shown.
+            if i in chunks and chunks[i].article_id in articles
         ]
 
     def _collapse(self, hits: list[Hit]) -> list[Hit]:

@@ -3,12 +3,16 @@ beyond loopback; the `no_network` check below proves the guard is on."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.embedder import FakeEmbedder
+from tests.fakes.postgres import PgServer, PostgresUnavailable, running_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -42,3 +46,21 @@ def real_embedder():
     from newsbot.index.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A real PostgreSQL with pgvector on a free loopback port, for the whole session."""
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(running_postgres())
+        except PostgresUnavailable as exc:
+            pytest.skip(f"no PostgreSQL test server: {exc}")
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer, request: pytest.FixtureRequest) -> str:
+    """A fresh database with the vector extension, named for the test, as a URL."""
+    name = re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:60]
+    return pg_server.create_database(name)

@@ -1,0 +1,93 @@
+"""Lexical search in PostgreSQL: BM25 computed in SQL from postings, or full-text ``ts_rank_cd``.
+
+Both read the same words bm25s counts (its tokenizer: English stop words out, Snowball stems),
+written per chunk at build time. ``bm25`` (the default) scores them with BM25 exactly as bm25s
+does (Lucene's variant, k1 1.5, b 0.75), from a postings table (term, chunk, tf, chunk length)
+and the chunk count and total length kept in ``meta``. ``ts_rank_cd`` ranks the chunks whose
+generated ``tsvector`` (GIN-indexed) matches any query word by cover density, normalised by
+length; it knows no document frequency, so rare words weigh no more than common ones (see the
+README's measurements for what that costs).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from newsbot.index.bm25 import SparseHits, stems
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
+
+LexicalScoring = Literal["bm25", "ts_rank_cd"]
+K1, B = 1.5, 0.75  # bm25s's defaults
+
+_BM25 = """
+WITH stats AS (SELECT chunk_count AS n, lexical_length::float8 / greatest(chunk_count, 1) AS avgdl FROM meta),
+q AS (SELECT * FROM unnest(%(terms)s::text[], %(counts)s::int[]) AS q(term, qtf)),
+w AS (
+    SELECT q.term, q.qtf * ln(1 + (s.n - d.df + 0.5) / (d.df + 0.5)) AS weight
+    FROM q CROSS JOIN stats s
+    CROSS JOIN LATERAL (SELECT count(*) AS df FROM postings p WHERE p.term = q.term) d
+    WHERE d.df > 0
+)
+SELECT p.chunk_id, sum(w.weight * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.length / s.avgdl))) AS score
+FROM w JOIN postings p ON p.term = w.term CROSS JOIN stats s
+{where}
+GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %(k)s
+"""
+
+_TS_RANK_CD = """
+SELECT id, ts_rank_cd(tsv, query, 1) AS score
+FROM chunks, to_tsquery('simple', %(query)s) AS query
+WHERE tsv @@ query {where}
+ORDER BY score DESC, id LIMIT %(k)s
+"""
+
+
+class PgLexical:
+    """The ``LexicalSearch`` of the postgres backend."""
+
+    def __init__(self, pool: ConnectionPool, *, scoring: LexicalScoring = "bm25") -> None:
+        if scoring not in ("bm25", "ts_rank_cd"):
+            raise ValueError(f"lexical scoring must be bm25 or ts_rank_cd, got {scoring!r}")
+        self.pool = pool
+        self.scoring = scoring
+
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> SparseHits:
+        words = stems([query])[0]
+        if not words or k < 1:
+            return SparseHits(np.zeros(0, np.int64), np.zeros(0, np.float32))
+        params: dict[str, object] = {"k": k}
+        if allowed is not None:
+            params["ids"] = [int(i) for i in allowed]
+        if self.scoring == "bm25":
+            counts = Counter(words)  # a word asked twice counts twice, as in bm25s
+            params |= {"terms": list(counts), "counts": list(counts.values()), "k1": K1, "b": B}
+            sql = _BM25.format(where="WHERE p.chunk_id = ANY(%(ids)s)" if allowed is not None else "")
+        else:
+            # Quoted lexemes: a stem is matched as it is, never parsed as tsquery syntax.
+            params["query"] = " | ".join("'" + w.replace("'", "''") + "'" for w in dict.fromkeys(words))
+            sql = _TS_RANK_CD.format(where="AND id = ANY(%(ids)s)" if allowed is not None else "")
+        with self.pool.connection() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return SparseHits(
+            np.asarray([r[0] for r in rows], dtype=np.int64), np.asarray([r[1] for r in rows], dtype=np.float32)
+        )
+
+    def idf(self, words: list[str]) -> np.ndarray:
+        """BM25's idf of each stemmed word, as bm25s computes it; 0 for a word no chunk has."""
+        if not words:
+            return np.zeros(0, dtype=np.float32)
+        with self.pool.connection() as conn:
+            n_row = conn.execute("SELECT chunk_count FROM meta").fetchone()
+            rows = conn.execute(
+                "SELECT term, count(*) FROM postings WHERE term = ANY(%s) GROUP BY term", (list(set(words)),)
+            ).fetchall()
+        n = max(int(n_row[0]) if n_row else 0, 1)
+        df: dict[str, int] = {term: int(count) for term, count in rows}
+        return np.asarray(
+            [np.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5)) if df.get(w) else 0.0 for w in words], dtype=np.float32
+        )

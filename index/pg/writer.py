@@ -1,0 +1,233 @@
+"""One build into PostgreSQL: every edit in one transaction, so readers see the old state or the new.
+
+A build killed at any moment (even SIGKILL) ends its connection; the server rolls the transaction
+back and drops its advisory lock, so the previous state keeps serving and the next build starts
+clean. Two builds at once are refused by that lock (``pg_try_advisory_lock``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Self
+
+import numpy as np
+
+from newsbot.index.bm25 import stems
+from newsbot.index.entities import to_bytes
+from newsbot.index.manifest import ArticleEntry, DatabaseProblem, IndexLocked, Manifest
+from newsbot.index.minhash import signature
+from newsbot.index.pg import connect as pgc
+from newsbot.index.pg.schema import BUILD_LOCK, HNSW_INDEX, migrate
+from newsbot.index.records import Article, Chunk, ChunkSentences
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from newsbot.config.settings import Settings
+
+# HNSW graph settings: pgvector's defaults (m 16, ef_construction 64) measured in `newsbot bench`.
+HNSW_OPTIONS = "m = 16, ef_construction = 64"
+
+
+class PgWriter:
+    """The ``IndexWriting`` of the postgres backend; ``full`` allows replacing another model's index."""
+
+    def __init__(self, url: str, *, model: str, full: bool = False, lock_timeout: float = 0.0) -> None:
+        if lock_timeout < 0:
+            raise ValueError(f"lock_timeout must be 0 or more seconds, got {lock_timeout}")
+        self.url = url
+        self.model = model
+        self.full = full
+        self.lock_timeout = lock_timeout
+        self.previous: Manifest | None = None
+        self.manifest: Manifest | None = None
+        self._conn: psycopg.Connection | None = None
+        self._index_after = False
+        # Statements of begin() and remove_article(), run just before the first write: the build
+        # embeds between those calls and the writes, and its transaction (with any lock the
+        # schema change takes) should not stay open while it does.
+        self._pending: list[tuple[str, tuple]] = []
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, full: bool = False, lock_timeout: float = 0.0) -> PgWriter:
+        return cls(pgc.url_of(settings), model=settings.model_name, full=full, lock_timeout=lock_timeout)
+
+    def __enter__(self) -> Self:
+        conn = pgc.connect(self.url, autocommit=True)
+        self._conn = conn
+        try:
+            migrate(conn, self.url)
+            self._lock(conn)
+            pgc.register(conn, self.url)
+            self.previous = self._read_previous(conn)
+        except BaseException:
+            conn.close()
+            self._conn = None
+            raise
+        conn.autocommit = False
+        return self
+
+    def _lock(self, conn: psycopg.Connection) -> None:
+        deadline = time.monotonic() + self.lock_timeout
+        while conn.execute("SELECT pg_try_advisory_lock(%s)", (BUILD_LOCK,)).fetchone() != (True,):
+            if time.monotonic() >= deadline:
+                raise IndexLocked(
+                    f"another `newsbot index` is building into {pgc.redacted(self.url)} right now; "
+                    "wait for it to finish and run again"
+                )
+            time.sleep(0.2)
+
+    def __exit__(self, *exc: object) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        # Closing without commit rolls back; the session's advisory lock goes with the connection.
+        conn.close()
+
+    @staticmethod
+    def _read_previous(conn: psycopg.Connection) -> Manifest | None:
+        row = conn.execute("SELECT model, dimension, chunking, next_chunk_id FROM meta").fetchone()
+        if row is None or row[0] is None:
+            return None
+        articles = conn.execute(
+            "SELECT a.path, a.id, a.hash, a.title, count(c.id) FROM articles a "
+            "LEFT JOIN chunks c ON c.article_id = a.id GROUP BY a.id"
+        ).fetchall()
+        return Manifest.model_validate(
+            {
+                "model": row[0],
+                "dimension": row[1],
+                "store": "postgres",
+                "chunking": row[2],
+                "next_chunk_id": row[3],
+                "articles": {p: {"id": i, "hash": h, "title": t, "chunks": n} for p, i, h, t, n in articles},
+            }
+        )
+
+    def _begun(self) -> tuple[psycopg.Connection, Manifest]:
+        if self._conn is None or self.manifest is None:
+            raise RuntimeError("PgWriter: call begin() inside `with` first (and edit nothing after commit())")
+        return self._conn, self.manifest
+
+    def begin(self, model: str, dimension: int, chunking: dict[str, int | str], *, incremental: bool) -> Manifest:
+        if self._conn is None:
+            raise RuntimeError("PgWriter: use it as a context manager")
+        before = self.previous
+        if before is not None and (before.model, before.dimension) != (model, dimension) and not self.full:
+            raise DatabaseProblem(
+                f"database {pgc.redacted(self.url)} holds an index of model {before.model!r} "
+                f"(dimension {before.dimension}), settings ask for {model!r} (dimension {dimension}); "
+                "set model_name back, or replace it with `newsbot index --full`"
+            )
+        if incremental and before is not None:
+            self.manifest = before.model_copy(deep=True)
+            return self.manifest
+        self._pending.append(("DELETE FROM articles", ()))  # cascades to chunks, sentences and postings
+        if before is None or before.dimension != dimension:
+            # The column takes the model's dimension; the graph is built once the rows are in.
+            self._pending.append((f"DROP INDEX IF EXISTS {HNSW_INDEX}", ()))
+            self._pending.append((f"ALTER TABLE chunks ALTER COLUMN embedding TYPE vector({int(dimension)})", ()))
+            self._index_after = True
+        next_id = before.next_chunk_id if before is not None else 0  # ids never reused across builds
+        self.manifest = Manifest(
+            model=model, dimension=dimension, store="postgres", chunking=chunking, next_chunk_id=next_id
+        )
+        return self.manifest
+
+    def remove_article(self, path: str) -> None:
+        _, manifest = self._begun()
+        entry = manifest.articles.pop(path)
+        self._pending.append(("DELETE FROM articles WHERE id = %s", (entry.id,)))
+
+    def _flush(self, conn: psycopg.Connection) -> None:
+        for sql, params in self._pending:
+            conn.execute(sql, params)
+        self._pending.clear()
+
+    def add_article(
+        self, article: Article, chunks: list[Chunk], vectors: np.ndarray, sentences: Sequence[ChunkSentences] = ()
+    ) -> None:
+        conn, manifest = self._begun()
+        if len(vectors) != len(chunks):
+            raise ValueError(f"{len(vectors)} vectors for {len(chunks)} chunks")
+        self._flush(conn)
+        conn.execute(
+            "INSERT INTO articles VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                article.id,
+                article.path,
+                article.title,
+                article.date,
+                article.source,
+                article.url,
+                article.hash,
+                article.text,
+            ),
+        )
+        words = stems([f"{article.title}\n{c.text}" for c in chunks])
+        with conn.cursor() as cur:
+            with cur.copy(
+                'COPY chunks (id, article_id, ordinal, start, "end", paragraph, paragraph_end, text, embedding, '
+                "minhash, lexemes, lexical_length) FROM STDIN"
+            ) as copy:
+                for c, v, w in zip(chunks, np.asarray(vectors, dtype=np.float32), words, strict=True):
+                    copy.write_row(
+                        (
+                            c.id,
+                            c.article_id,
+                            c.ordinal,
+                            c.start,
+                            c.end,
+                            c.paragraph,
+                            c.paragraph_end,
+                            c.text,
+                            v,
+                            signature(c.text).astype("<u4").tobytes(),
+                            " ".join(w),
+                            len(w),
+                        )
+                    )
+            with cur.copy("COPY postings (term, chunk_id, tf, length) FROM STDIN") as copy:
+                for c, w in zip(chunks, words, strict=True):
+                    for term, tf in Counter(w).items():
+                        copy.write_row((term, c.id, tf, len(w)))
+            with cur.copy("COPY sentences (chunk_id, spans, vectors, entities) FROM STDIN") as copy:
+                for s in sentences:
+                    copy.write_row(
+                        (
+                            s.chunk_id,
+                            [int(x) for pair in s.spans for x in pair],
+                            s.vectors.astype("<f2").tobytes(),
+                            to_bytes(s.entities) if s.entities is not None else None,
+                        )
+                    )
+        manifest.articles[article.path] = ArticleEntry(
+            id=article.id, hash=article.hash, chunks=len(chunks), title=article.title
+        )
+        if chunks:
+            manifest.next_chunk_id = max(manifest.next_chunk_id, chunks[-1].id + 1)
+
+    def write_bm25(self) -> None:
+        """Nothing to do: each article's postings were written with it, and the statistics BM25
+        needs (chunk count, total length) are updated by ``commit``."""
+
+    def commit(self) -> str:
+        conn, manifest = self._begun()
+        self._flush(conn)
+        if self._index_after:
+            conn.execute(
+                f"CREATE INDEX {HNSW_INDEX} ON chunks USING hnsw (embedding vector_ip_ops) WITH ({HNSW_OPTIONS})"
+            )
+        row = conn.execute(
+            "UPDATE meta SET model = %s, dimension = %s, chunking = %s, next_chunk_id = %s, "
+            "generation = generation + 1, updated = now(), "
+            "chunk_count = (SELECT count(*) FROM chunks), "
+            "lexical_length = (SELECT coalesce(sum(lexical_length), 0) FROM chunks) RETURNING generation",
+            (manifest.model, manifest.dimension, json.dumps(manifest.chunking), manifest.next_chunk_id),
+        ).fetchone()
+        conn.commit()
+        self.manifest = None
+        return f"generation {row[0] if row else '?'}"

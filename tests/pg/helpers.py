@@ -1,0 +1,25 @@
+"""Building and opening the postgres backend in tests (fake embedder, the project's seeds)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from newsbot.config.settings import Settings
+from newsbot.index import backends
+from newsbot.index.builder import BuildReport, IndexBuilder
+from newsbot.retrieval.retriever import Retriever
+from tests.fakes.embedder import FakeEmbedder
+
+
+def pg_settings(url: str, seeds: Path, **extra: object) -> Settings:
+    return Settings(backend="postgres", database_url=url, seeds_dir=seeds, model_name="fake-hash-64", **extra)
+
+
+def pg_build(settings: Settings, embedder: FakeEmbedder | None = None, *, full: bool = False) -> BuildReport:
+    builder = IndexBuilder.from_settings(settings, embedder or FakeEmbedder())
+    return backends.build(builder, settings, full=full)
+
+
+def pg_retriever(settings: Settings, embedder: FakeEmbedder | None = None) -> Retriever:
+    embedder = embedder or FakeEmbedder()
+    return Retriever.serve(backends.open_index(settings, model=embedder.name), embedder=embedder, settings=settings)
