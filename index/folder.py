@@ -109,6 +109,7 @@ class IndexReader:
         # store's articles table (~20 MB of objects at 100k chunks) and are read back on request.
         self.summary = manifest.model_copy(update={"articles": {}})
         self._article_count = len(manifest.articles)
+        self._chunk_count = manifest.chunk_count  # a sum over the articles the summary drops
         self.vectors = vectors
         self.chunks = chunks
         self._lexical: BM25Index | None = None
@@ -127,7 +128,7 @@ class IndexReader:
 
     @property
     def chunk_count(self) -> int:
-        return self.summary.chunk_count
+        return self._chunk_count
 
     @property
     def lexical(self) -> BM25Index:
