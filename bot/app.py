@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from newsbot.bot import access, answering, buttons, commands, follow, inline, rebuild
 from newsbot.bot.feedpoll import POLLER_KEY, FeedPoller
+from newsbot.bot.reload import WATCHER_KEY, IndexWatcher
 from newsbot.bot.replies import BotApiRequest
 from newsbot.bot.retry import RetryingRateLimiter, RetryingUpdatesRequest
 from newsbot.bot.state import STATE_KEY, Context, Newsbot, RetrieverFactory
@@ -91,7 +92,7 @@ def build_application(
         .get_updates_request(RetryingUpdatesRequest(connection_pool_size=1))
         .update_queue(queue)
         .post_init(post_init)
-        .post_stop(stop_polling_feeds)
+        .post_stop(stop_keeping_current)
         .post_shutdown(close_state)
         .build()
     )
@@ -111,20 +112,28 @@ async def register_commands(application: Application) -> None:
 
 
 async def start_keeping_current(application: Application, settings: Settings) -> None:
-    """Opens the follows store, alerts for articles indexed while the bot was down, and starts
-    polling the feeds when ``feed_interval_minutes`` is set."""
+    """Opens the follows store, alerts for articles indexed while the bot was down, starts
+    polling the feeds when ``feed_interval_minutes`` is set and watching for indexes built
+    elsewhere when ``reload_check_seconds`` is."""
     application.bot_data[follow.FOLLOWS_KEY] = await asyncio.to_thread(follow.Following.open, settings)
     await follow.announce(application)
     if settings.feed_interval_minutes > 0:
         poller = FeedPoller(application, settings.feed_interval_minutes * 60)
         application.bot_data[POLLER_KEY] = poller
         poller.start()
+    if settings.reload_check_seconds > 0:
+        watcher = IndexWatcher(application, settings.reload_check_seconds)
+        application.bot_data[WATCHER_KEY] = watcher
+        watcher.start()
 
 
-async def stop_polling_feeds(application: Application) -> None:
-    """Stops the feed poll (a build it started is finished in its thread, then dropped)."""
+async def stop_keeping_current(application: Application) -> None:
+    """Stops the feed poll (a build it started is finished in its thread, then dropped) and the
+    index watch."""
     if (poller := application.bot_data.pop(POLLER_KEY, None)) is not None:
         await poller.stop()
+    if (watcher := application.bot_data.pop(WATCHER_KEY, None)) is not None:
+        await watcher.stop()
 
 
 async def close_state(application: Application) -> None:

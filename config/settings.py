@@ -130,6 +130,13 @@ class Settings(BaseSettings):
         description="New items saved per feed per update; the rest wait for the next update "
         "(a first poll of a large feed stays short).",
     )
+    reload_check_seconds: float = Field(
+        10,
+        ge=0,
+        le=86_400,
+        description="Seconds between checks, inside `newsbot serve`, for an index another process built "
+        "(`newsbot index`, `--watch`, another replica); a newer one is swapped in without a restart. 0 = off.",
+    )
     feed_interval_minutes: float = Field(
         0,
         ge=0,

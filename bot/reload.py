@@ -1,0 +1,81 @@
+"""Indexes another process built (`newsbot index`, `index --watch`, a replica's /reindex, a
+postgres build): the running bot notices the finished build and swaps it in without a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from telegram.ext import Application
+
+from newsbot.bot import follow
+from newsbot.bot.state import STATE_KEY, Corpus, Newsbot
+from newsbot.retrieval.retriever import Retriever
+
+log = logging.getLogger(__name__)
+
+WATCHER_KEY = "index_watcher"  # where the IndexWatcher sits in the application's bot_data
+
+
+class IndexWatcher:
+    """Every ``interval`` seconds, asks the index whether a newer build has finished (a file's
+    name in the folder, one row in the database) and, if so, opens it and swaps it in."""
+
+    def __init__(self, application: Application, interval: float) -> None:
+        if interval <= 0:
+            raise ValueError(f"the index check interval must be positive seconds, got {interval}")
+        self.application = application
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="newsbot-index-watch")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.check_once()
+            except Exception as exc:  # one failed look must not end the watching or the bot
+                log.warning("index check failed: %s: %s", type(exc).__name__, exc)
+                log.debug("index check failure", exc_info=exc)
+
+    async def check_once(self) -> bool:
+        """Swaps in a newer build when there is one (and no rebuild of this bot's own is running);
+        whether it did."""
+        bot: Newsbot = self.application.bot_data[STATE_KEY]
+        if bot.rebuilding:
+            return False
+        newer = await bot.use(_newer_build)
+        if not newer or bot.rebuilding:  # a /reindex may have begun while the index was asked
+            return False
+        bot.rebuilding = True
+        try:
+            fresh, corpus = await asyncio.to_thread(_open_fresh, bot)
+            bot.swap(fresh, corpus)
+        finally:
+            bot.rebuilding = False
+        log.info("a newer index was built elsewhere; now serving %d articles", corpus.articles)
+        await follow.announce(self.application)
+        return True
+
+
+def _newer_build(retriever: Retriever) -> bool:
+    return retriever.reader.stored_generation() not in ("", retriever.reader.generation())
+
+
+def _open_fresh(bot: Newsbot) -> tuple[Retriever, Corpus]:
+    from newsbot.index import backends
+
+    old = bot.current()
+    source = backends.open_index(bot.settings, model=old.embedder.name)
+    fresh = Retriever.serve(source, embedder=old.embedder, settings=bot.settings)
+    return fresh, Corpus.of(fresh)
