@@ -4,11 +4,11 @@ what they brought (bot/rebuild.py, as /reindex does) and alerts the chats that f
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from telegram.ext import Application
 
+from newsbot.bot.periodic import Periodic
 from newsbot.bot.rebuild import RebuildFailed, rebuild
 from newsbot.bot.state import STATE_KEY, Newsbot
 from newsbot.feeds import poll_feeds
@@ -20,26 +20,15 @@ log = logging.getLogger(__name__)
 POLLER_KEY = "feed_poller"  # where the FeedPoller sits in the application's bot_data
 
 
-class FeedPoller:
+class FeedPoller(Periodic):
     """Polls once at start and then every ``interval`` seconds, until stopped."""
 
+    name = "newsbot-feed-poll"
+    what = "the feed poll interval"
+
     def __init__(self, application: Application, interval: float) -> None:
-        if interval <= 0:
-            raise ValueError(f"the feed poll interval must be positive seconds, got {interval}")
-        self.application = application
-        self.interval = interval
+        super().__init__(application, interval)
         self.polls = 0  # finished polls, whatever they found (tests wait on it)
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="newsbot-feed-poll")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         while True:

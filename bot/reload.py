@@ -4,12 +4,10 @@ postgres build): the running bot notices the finished build and swaps it in with
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
-from telegram.ext import Application
-
 from newsbot.bot import follow
+from newsbot.bot.periodic import Periodic
 from newsbot.bot.state import STATE_KEY, Corpus, Newsbot
 from newsbot.retrieval.retriever import Retriever
 
@@ -18,26 +16,12 @@ log = logging.getLogger(__name__)
 WATCHER_KEY = "index_watcher"  # where the IndexWatcher sits in the application's bot_data
 
 
-class IndexWatcher:
+class IndexWatcher(Periodic):
     """Every ``interval`` seconds, asks the index whether a newer build has finished (a file's
     name in the folder, one row in the database) and, if so, opens it and swaps it in."""
 
-    def __init__(self, application: Application, interval: float) -> None:
-        if interval <= 0:
-            raise ValueError(f"the index check interval must be positive seconds, got {interval}")
-        self.application = application
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="newsbot-index-watch")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    name = "newsbot-index-watch"
+    what = "the index check interval"
 
     async def _run(self) -> None:
         while True:
