@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.ext import Application
@@ -18,6 +19,10 @@ from newsbot.bot.follow import announce
 from newsbot.bot.sending import esc, reply
 from newsbot.bot.state import STATE_KEY, Context, Corpus, Newsbot, state
 from newsbot.retrieval.retriever import Retriever
+
+if TYPE_CHECKING:
+    from newsbot.config.settings import Settings
+    from newsbot.index.embedder import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,15 @@ async def _reindex(update: Update, application: Application) -> None:
     await reply(update, f"The new index is in use. {esc(summary)}.")
 
 
+def open_latest(settings: Settings, embedder: Embedder) -> tuple[Retriever, Corpus]:
+    """The configured index as its latest build left it, served with the embedder in use."""
+    from newsbot.index import backends
+
+    source = backends.open_index(settings, model=embedder.name)
+    fresh = Retriever.serve(source, embedder=embedder, settings=settings)
+    return fresh, Corpus.of(fresh)
+
+
 async def rebuild(application: Application) -> str:
     """Builds the index (incrementally) off the event loop, swaps it in, then sends the alerts the
     new articles raise; the build's summary. The caller holds ``Newsbot.rebuilding``."""
@@ -69,9 +83,8 @@ async def rebuild(application: Application) -> str:
     def build_and_open() -> tuple[str, Retriever, Corpus]:
         builder = IndexBuilder.from_settings(settings, old.embedder)
         report = backends.build(builder, settings)  # into the folder or the database, as configured
-        source = backends.open_index(settings, model=old.embedder.name)
-        fresh = Retriever.serve(source, embedder=old.embedder, settings=settings)
-        return report.summary(), fresh, Corpus.of(fresh)
+        fresh, corpus = open_latest(settings, old.embedder)
+        return report.summary(), fresh, corpus
 
     try:
         summary, fresh, corpus = await asyncio.to_thread(build_and_open)

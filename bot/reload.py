@@ -8,7 +8,8 @@ import logging
 
 from newsbot.bot import follow
 from newsbot.bot.periodic import Periodic
-from newsbot.bot.state import STATE_KEY, Corpus, Newsbot
+from newsbot.bot.rebuild import open_latest
+from newsbot.bot.state import STATE_KEY, Newsbot
 from newsbot.retrieval.retriever import Retriever
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class IndexWatcher(Periodic):
             return False
         bot.rebuilding = True
         try:
-            fresh, corpus = await asyncio.to_thread(_open_fresh, bot)
+            fresh, corpus = await asyncio.to_thread(open_latest, bot.settings, bot.current().embedder)
             bot.swap(fresh, corpus)
         finally:
             bot.rebuilding = False
@@ -54,12 +55,3 @@ class IndexWatcher(Periodic):
 
 def _newer_build(retriever: Retriever) -> bool:
     return retriever.reader.stored_generation() not in ("", retriever.reader.generation())
-
-
-def _open_fresh(bot: Newsbot) -> tuple[Retriever, Corpus]:
-    from newsbot.index import backends
-
-    old = bot.current()
-    source = backends.open_index(bot.settings, model=old.embedder.name)
-    fresh = Retriever.serve(source, embedder=old.embedder, settings=bot.settings)
-    return fresh, Corpus.of(fresh)

@@ -71,8 +71,8 @@ def span_rows(
     found = span_candidates(question, best.text, kind, best.entities)
     if not found or kind is None:
         return [], np.zeros((0, len(SPAN_FEATURES)), dtype=np.float64)
-    voters = _voters(best, others)
-    total = sum(p.score for p in voters) or 1.0
+    voters = [(f" {normalize(p.text)} ", p.score) for p in _voters(best, others)]
+    total = sum(score for _, score in voters) or 1.0
     asked = stems(question)
     overlap = len(asked & stems(best.text)) / len(asked) if asked else 0.0
     rows = []
@@ -87,7 +87,7 @@ def span_rows(
             "inverse_rank": 1.0 / (1 + c.rank),
             "alone": 1.0 / len(found),
             "fits": float(c.fits),
-            "support": sum(p.score for p in voters if phrase in f" {normalize(p.text)} ") / total,
+            "support": sum(score for text, score in voters if phrase in text) / total,
             "main_label": float(c.label == MAIN_LABEL[kind]),
             "tokens": float(np.log1p(len(words(best.text[c.start : c.end])))),
             "overlap": overlap,
