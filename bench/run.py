@@ -6,7 +6,6 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 
@@ -231,19 +230,11 @@ def _bot(plan: BenchPlan, ready: Prepared, report: BenchReport, progress: Callab
     questions = _bot_questions(ready.questions, ready.seeds)
     bench_bot(report, settings, factory, questions, chats=plan.bot_chats, rounds=plan.bot_rounds)
     if plan.bot_workers:
-        from newsbot.bench.workers import PooledRetriever
-
         workers = plan.bot_workers
         progress(f"bot again, answering in {workers} worker processes instead of threads")
-
-        def pooled(s: Settings) -> Retriever:
-            opened = PooledRetriever.open(ready.index_dir, embedder=OnnxEmbedder(ready.export), settings=s)
-            if not isinstance(opened, PooledRetriever):  # open() builds the class it is called on
-                raise TypeError(f"expected a PooledRetriever, got {type(opened).__name__}")
-            return opened.start(ready.index_dir, partial(OnnxEmbedder, ready.export), s, workers)
-
         variant = f"answers in {workers} worker processes"
-        bench_bot(report, settings, pooled, questions, chats=plan.bot_chats, rounds=plan.bot_rounds, variant=variant)
+        in_workers = settings.model_copy(update={"answer_processes": workers})
+        bench_bot(report, in_workers, factory, questions, chats=plan.bot_chats, rounds=plan.bot_rounds, variant=variant)
 
 
 def _bot_questions(first: list[str], seeds: Path) -> list[str]:

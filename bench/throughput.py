@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from telegram.ext import Application
 
     from newsbot.bot.state import RetrieverFactory
+    from newsbot.bot.workers import Opener
     from newsbot.config.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,10 +99,13 @@ class Burst:
         )
 
 
-async def _serve_until_done(settings: Settings, factory: RetrieverFactory, plan: DriverPlan) -> Burst:
+async def _serve_until_done(
+    settings: Settings, factory: RetrieverFactory, plan: DriverPlan, opener: Opener | None = None
+) -> Burst:
     from pydantic import SecretStr
 
     from newsbot.bot.app import build_application
+    from newsbot.bot.workers import open_for_answers
 
     with tempfile.TemporaryDirectory(prefix="newsbot-botbench-") as tmp:
         log = (Path(tmp) / "driver.log").open("w+")
@@ -124,7 +128,7 @@ async def _serve_until_done(settings: Settings, factory: RetrieverFactory, plan:
             settings = settings.model_copy(
                 update={"telegram_api_url": where["base_url"], "telegram_bot_token": SecretStr(where["token"])}
             )
-            app = build_application(settings, factory)
+            app = build_application(settings, factory, answer_opener=opener or open_for_answers)
             clock = SendClock()
             clock.install(app)
             line = await _run_bot(app, driver.stdout)
@@ -175,17 +179,19 @@ def bench_bot(
     rounds: int = 3,
     sequential: int = 20,
     variant: str | None = None,
+    opener: Opener | None = None,
 ) -> None:
     """At Telegram's free send rate (the default setting) and at the rate of a bot that pays for
     broadcasts (1000/s), which shows what newsbot itself can answer. A ``variant`` (an alternative
-    way of answering, measured for comparison) runs at 1000/s only and has no targets."""
+    way of answering, measured for comparison) runs at 1000/s only and has no targets. ``opener``:
+    how answer workers open the index (``answer_processes``; default: as `newsbot serve` does)."""
     settings = settings.model_copy(update={"throttle_questions": 10_000, "allowed_chat_ids": []})
     plan = DriverPlan(questions, chats, rounds, sequential)
     if variant is None:
         _retriever_alone(report, settings, factory, questions[: chats * rounds])
     rates = [1000.0] if variant else sorted({settings.send_rate, 1000.0}, reverse=True)
     for rate in rates:
-        burst = asyncio.run(_serve_until_done(settings.model_copy(update={"send_rate": rate}), factory, plan))
+        burst = asyncio.run(_serve_until_done(settings.model_copy(update={"send_rate": rate}), factory, plan, opener))
         add_rows(report, burst, rate, chats, rounds, variant)
 
 

@@ -78,6 +78,6 @@ async def answer(update: Update, context: Context, question: str) -> None:
     chat_id = message.chat_id
     history = await bot.shared.history(chat_id, bot.settings.history_turns)
     async with typing(context, chat_id, after=bot.settings.typing_after):
-        found = await bot.use(lambda retriever: retriever.answer(question, history=history))
+        found = await bot.answer(question, history)
     turn_id = await bot.shared.remember(chat_id, found)
     await send(update, render_answer(found), keyboard(turn_id))

@@ -27,6 +27,7 @@ from newsbot.bot.replies import BotApiRequest
 from newsbot.bot.retry import RetryingRateLimiter, RetryingUpdatesRequest
 from newsbot.bot.state import STATE_KEY, Context, Newsbot, RetrieverFactory
 from newsbot.bot.webhook import AnsweringQueue
+from newsbot.bot.workers import Opener, open_for_answers
 from newsbot.config.settings import Settings
 from newsbot.retrieval.retriever import Retriever
 
@@ -59,15 +60,21 @@ def open_configured(settings: Settings) -> Retriever:
 
 
 def build_application(
-    settings: Settings, retriever_factory: RetrieverFactory = open_configured, *, webhook: bool = False
+    settings: Settings,
+    retriever_factory: RetrieverFactory = open_configured,
+    *,
+    webhook: bool = False,
+    answer_opener: Opener = open_for_answers,
 ) -> Application:
     """The bot, ready for run_polling/run_webhook: loads the index and sets its commands on start.
 
     ``webhook``: updates posted to the webhook are acknowledged only once answered (bot/webhook.py).
+    ``answer_opener``: how each worker process opens the index, when ``answer_processes`` is set
+    (a module-level function: it is sent to the workers).
     """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather")
-    bot = Newsbot(settings, retriever_factory)
+    bot = Newsbot(settings, retriever_factory, answer_opener=answer_opener)
     queue: asyncio.Queue[object] = AnsweringQueue() if webhook else asyncio.Queue()
 
     async def post_init(application: Application) -> None:

@@ -91,6 +91,6 @@ async def rebuild(application: Application) -> str:
     except (NothingToIndex, IndexProblem, OSError, ValueError) as exc:
         log.warning("reindex failed: %s", exc)
         raise RebuildFailed(str(exc)) from exc
-    bot.swap(fresh, corpus)
+    await bot.swap(fresh, corpus)
     await announce(application)
     return summary

@@ -45,7 +45,7 @@ class IndexWatcher(Periodic):
         bot.rebuilding = True
         try:
             fresh, corpus = await asyncio.to_thread(open_latest, bot.settings, bot.current().embedder)
-            bot.swap(fresh, corpus)
+            await bot.swap(fresh, corpus)
         finally:
             bot.rebuilding = False
         log.info("a newer index was built elsewhere; now serving %d articles", corpus.articles)

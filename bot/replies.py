@@ -18,7 +18,8 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.request import HTTPXRequest
+
+from newsbot.bot.http import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def readable_updates(result: object) -> list[JSONDict]:
     return readable
 
 
-class BotApiRequest(HTTPXRequest):
+class BotApiRequest(AiohttpRequest):
     """PTB's HTTP client, with each reply checked to be Bot API JSON."""
 
     @staticmethod  # as PTB declares it

@@ -12,7 +12,9 @@ from telegram.ext import ContextTypes
 
 from newsbot.bot.serving import Served
 from newsbot.bot.shared import BotState, open_state
+from newsbot.bot.workers import AnswerWorkers, Opener, open_for_answers
 from newsbot.config.settings import Settings
+from newsbot.retrieval.records import Answer
 from newsbot.retrieval.retriever import Retriever
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -40,14 +42,23 @@ class Newsbot:
 
     What a chat or user needs from one update to the next (follow-up memory, throttle, inline
     queries, refused chats) is in ``shared``: this process's memory, or a Redis that every
-    replica of the bot reads and writes.
+    replica of the bot reads and writes. With ``answer_processes`` set, questions are answered by
+    worker processes (bot/workers.py) that ``answer_opener`` opens the index in.
     """
 
-    def __init__(self, settings: Settings, retriever_factory: RetrieverFactory, shared: BotState | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        retriever_factory: RetrieverFactory,
+        shared: BotState | None = None,
+        answer_opener: Opener = open_for_answers,
+    ) -> None:
         self.settings = settings
         self.retriever_factory = retriever_factory
         self.shared = shared if shared is not None else open_state(settings)
+        self.answer_opener = answer_opener
         self._served: Served | None = None
+        self._workers: AnswerWorkers | None = None
         self.corpus = Corpus(0, None, None)
         self.rebuilding = False
 
@@ -58,6 +69,10 @@ class Newsbot:
         # The model loads lazily; pay that (~10 s) now rather than on the first user's question.
         await asyncio.to_thread(retriever.embedder.embed_batch, ["warm up"])
         self._served = Served(retriever)
+        if self.settings.answer_processes:
+            self._workers = await AnswerWorkers(
+                self.settings, self.settings.answer_processes, self.answer_opener
+            ).start()
 
     @property
     def retriever(self) -> Retriever | None:
@@ -76,13 +91,35 @@ class Newsbot:
             raise RuntimeError("the index is not loaded yet")
         return await self._served.run(work)
 
-    def swap(self, retriever: Retriever, corpus: Corpus) -> None:
-        """Puts a rebuilt index in use; in-flight questions finish on the old one, which is then closed."""
+    async def answer(self, question: str, history: list[Answer]) -> Answer:
+        """The answer to a chat's question: from the worker processes when there are any."""
+        if self._workers is not None:
+            return await self._workers.answer(question, history)
+        return await self.use(lambda retriever: retriever.answer(question, history=history))
+
+    async def swap(self, retriever: Retriever, corpus: Corpus) -> None:
+        """Puts a rebuilt index in use; in-flight questions finish on the old one, which is then closed.
+        Worker processes on the new index are started first, so every answer after the swap is
+        from it; the old workers finish the questions they hold, then stop."""
+        fresh = None
+        if self._workers is not None:
+            try:
+                fresh = await AnswerWorkers(self.settings, self.settings.answer_processes, self.answer_opener).start()
+            except Exception:
+                retriever.close()
+                raise
         old, self._served, self.corpus = self._served, Served(retriever), corpus
         if old is not None:
             old.retire()
+        if fresh is not None:
+            replaced, self._workers = self._workers, fresh
+            if replaced is not None:
+                await replaced.close()
 
     async def close(self) -> None:
+        if self._workers is not None:
+            await self._workers.close()
+            self._workers = None
         await self.shared.close()
 
 

@@ -184,6 +184,13 @@ class Settings(BaseSettings):
         "raise it only for a bot with paid broadcasts (up to 1000).",
     )
     typing_after: float = Field(0.5, ge=0, description="Seconds an answer may take before the chat shows 'typing…'.")
+    answer_processes: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Worker processes that answer the bot's questions (0: threads in the bot's own process); "
+        "each opens the index memory-mapped and loads the model once.",
+    )
 
     # What the bot keeps between updates (follow-up memory, throttle, inline queries, refused chats).
     state_backend: Literal["memory", "redis"] = Field(

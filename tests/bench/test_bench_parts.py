@@ -16,12 +16,10 @@ from newsbot.bench.bot_driver import DriverPlan, Timed
 from newsbot.bench.realdata import RealSets, bench_real_recall, real_questions, recall_at
 from newsbot.bench.records import BenchReport
 from newsbot.bench.throughput import Burst, Queued, SendClock, bench_bot
-from newsbot.bench.workers import PooledRetriever
 from newsbot.config.settings import load_settings
-from newsbot.retrieval.retriever import Retriever
 from tests.bot.conftest import ARTICLES, fake_factory, write_corpus
 from tests.conftest import ROOT
-from tests.fakes.embedder import FakeEmbedder
+from tests.fakes.embedder import FakeEmbedder, open_with_fake_embedder
 
 
 def _imports(path: Path) -> set[str]:
@@ -135,16 +133,26 @@ def test_the_bot_bench_drives_the_real_bot_from_a_separate_process(tmp_path: Pat
 
 
 @pytest.mark.timeout(300)
-def test_the_process_pool_alternative_answers_as_the_retriever_does(tmp_path: Path) -> None:
-    settings = load_settings(seeds_dir=write_corpus(tmp_path / "seeds", ARTICLES), index_dir=tmp_path / "index")
-    fake_factory()(settings).close()  # builds the index
-    local = Retriever.open(settings.index_dir, embedder=FakeEmbedder(), settings=settings)
-    pooled = PooledRetriever.open(settings.index_dir, embedder=FakeEmbedder(), settings=settings)
-    assert isinstance(pooled, PooledRetriever)
-    pooled.start(settings.index_dir, FakeEmbedder, settings, workers=1)
-    try:
-        question = "When does Scholz visit Kyiv?"
-        assert pooled.answer(question) == local.answer(question)
-    finally:
-        pooled.close()
-        local.close()
+def test_the_bot_bench_measures_answering_in_worker_processes(tmp_path: Path) -> None:
+    settings = load_settings(
+        seeds_dir=write_corpus(tmp_path / "seeds", ARTICLES), index_dir=tmp_path / "index", min_confidence=0.05
+    )
+    fake_factory()(settings).close()  # builds the index the workers open
+    report = BenchReport(quick=True)
+    questions = ["When does Scholz visit Kyiv?", "Will it rain in the north?"]
+    in_workers = settings.model_copy(update={"answer_processes": 1})
+    variant = "answers in 1 worker process"
+    bench_bot(
+        report,
+        in_workers,
+        fake_factory(),
+        questions,
+        chats=2,
+        rounds=1,
+        sequential=1,
+        variant=variant,
+        opener=open_with_fake_embedder,
+    )
+    rows = {r.metric: r for r in report.rows}
+    answers = rows[f"2 chats at once, send_rate 1000/s, {variant}: answers/s (1 rounds)"]
+    assert answers.value > 0 and answers.note.startswith("2 answers, 0 error replies") and answers.target is None

@@ -16,10 +16,11 @@ from telegram.ext import Application
 
 from newsbot.bot.app import build_application
 from newsbot.bot.state import Newsbot
+from newsbot.bot.workers import Opener
 from newsbot.config.settings import Settings, load_settings
 from newsbot.retrieval.retriever import Retriever
 from newsbot.testing.bot_api import FakeBotApi, Faults
-from tests.fakes.embedder import FakeEmbedder
+from tests.fakes.embedder import FakeEmbedder, open_with_fake_embedder
 
 ADMIN = 7
 ROOT_DIR = Path(__file__).resolve().parents[2]
@@ -97,6 +98,7 @@ async def running_bot(
     polling: bool = True,
     faults: Faults | None = None,
     api: FakeBotApi | None = None,
+    answer_opener: Opener = open_with_fake_embedder,
 ) -> AsyncIterator[Running]:
     """Starts the fake API (with ``faults`` from the first call; or uses ``api``, so that a second
     bot can follow a first one, as after a restart) and the bot (long polling unless told
@@ -104,7 +106,9 @@ async def running_bot(
     if api is None:
         async with (
             FakeBotApi() as fresh,
-            running_bot(settings, factory, polling=polling, faults=faults, api=fresh) as bot,
+            running_bot(
+                settings, factory, polling=polling, faults=faults, api=fresh, answer_opener=answer_opener
+            ) as bot,
         ):
             yield bot
         return
@@ -113,7 +117,7 @@ async def running_bot(
     settings = settings.model_copy(
         update={"telegram_api_url": api.base_url, "telegram_bot_token": SecretStr(api.token)}
     )
-    app = build_application(settings, factory or fake_factory(), webhook=not polling)
+    app = build_application(settings, factory or fake_factory(), webhook=not polling, answer_opener=answer_opener)
     await app.initialize()
     await app.post_init(app)  # what run_polling does between initialize and start
     if polling:

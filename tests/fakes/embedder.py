@@ -6,10 +6,15 @@ import hashlib
 import re
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from newsbot.index.embedder import SpanVectors
+
+if TYPE_CHECKING:
+    from newsbot.config.settings import Settings
+    from newsbot.retrieval.retriever import Retriever
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -73,3 +78,11 @@ class FakeEmbedder:
             out.append(parts[row : row + len(sps)])
             row += len(sps)
         return SpanVectors(vectors, out)
+
+
+def open_with_fake_embedder(settings: Settings) -> Retriever:
+    """The configured index with a FakeEmbedder: what a bot's answer workers open in tests (a
+    module-level function, so it can be sent to a worker process)."""
+    from newsbot.retrieval.retriever import Retriever
+
+    return Retriever.from_settings(settings, embedder=FakeEmbedder(), build_if_missing=False)
