@@ -15,6 +15,8 @@ from newsbot.index.minhash import signature
 from newsbot.index.records import Article, ArticleInfo, Chunk, ChunkSentences
 
 CHUNKS = "chunks.sqlite"
+MMAP_BYTES = 1 << 30  # address space, not memory: pages are read on demand
+CACHE_KIB = 512
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -113,20 +115,45 @@ class ChunkStore:
     def __init__(self, path: Path) -> None:
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing")
-        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        self._lock = threading.Lock()
+        self.path = path
+        self._lock = threading.RLock()  # _dated() opens a connection while holding it
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+        self.db = self._local.db = self._connect()
         self.db.execute("SELECT count(*) FROM chunks").fetchone()  # fails early on a damaged file
         self._tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         self._days: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        # Memory-mapped reads come from the OS page cache that every connection (and process)
+        # shares, so a connection's own cache can stay small.
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        with self._lock:
+            self._connections.append(db)
+        return db
+
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection: threads answering at once read in parallel (sqlite3 lets go
+        of the GIL while it reads), where one shared connection would take them one at a time."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            if self._closed:
+                raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+            db = self._local.db = self._connect()
+        return db
 
     def chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        with self._lock:
-            rows = self.db.execute(
-                f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", [int(i) for i in ids]
-            ).fetchall()
+        rows = (
+            self._db()
+            .execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", [int(i) for i in ids])
+            .fetchall()
+        )
         return {r[0]: Chunk(*r) for r in rows}
 
     def sentences(self, ids: Sequence[int]) -> dict[int, ChunkSentences]:
@@ -155,45 +182,41 @@ class ChunkStore:
         if not ids or table not in self._tables:
             return []
         marks = ",".join("?" * len(ids))
-        with self._lock:
-            return self.db.execute(
-                f"SELECT chunk_id, {columns} FROM {table} WHERE chunk_id IN ({marks})", [int(i) for i in ids]
-            ).fetchall()
+        return (
+            self._db()
+            .execute(f"SELECT chunk_id, {columns} FROM {table} WHERE chunk_id IN ({marks})", [int(i) for i in ids])
+            .fetchall()
+        )
 
     def articles(self, ids: Iterable[str]) -> dict[str, ArticleInfo]:
         ids = list(set(ids))
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        with self._lock:
-            rows = self.db.execute(f"SELECT {_INFO_COLUMNS} FROM articles WHERE id IN ({marks})", ids).fetchall()
+        rows = self._db().execute(f"SELECT {_INFO_COLUMNS} FROM articles WHERE id IN ({marks})", ids).fetchall()
         return {r[0]: _info(r) for r in rows}
 
     def article_text(self, article_id: str) -> str:
-        with self._lock:
-            row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
+        row = self._db().execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
         if row is None:
             raise KeyError(article_id)
         return row[0]
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every chunk in id order (for BM25 and benchmarks)."""
-        with self._lock:
-            rows = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks ORDER BY id").fetchall()
+        rows = self._db().execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks ORDER BY id").fetchall()
         for r in rows:
             yield Chunk(*r)
 
     def all_articles(self) -> list[ArticleInfo]:
-        with self._lock:
-            rows = self.db.execute(f"SELECT {_INFO_COLUMNS} FROM articles ORDER BY path").fetchall()
+        rows = self._db().execute(f"SELECT {_INFO_COLUMNS} FROM articles ORDER BY path").fetchall()
         return [_info(r) for r in rows]
 
     def chunks_of(self, article_ids: Sequence[str]) -> np.ndarray:
         if not article_ids:
             return np.zeros(0, dtype=np.int64)
         marks = ",".join("?" * len(article_ids))
-        with self._lock:
-            rows = self.db.execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", list(article_ids)).fetchall()
+        rows = self._db().execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", list(article_ids)).fetchall()
         return np.asarray([r[0] for r in rows], dtype=np.int64)
 
     def newest_date(self) -> date | None:
@@ -210,7 +233,7 @@ class ChunkStore:
         comparisons (an undated chunk is NaT and never inside one)."""
         with self._lock:
             if self._days is None:
-                rows = self.db.execute("SELECT c.id, a.date FROM chunks c JOIN articles a ON a.id = c.article_id")
+                rows = self._db().execute("SELECT c.id, a.date FROM chunks c JOIN articles a ON a.id = c.article_id")
                 pairs = rows.fetchall()
                 self._days = (
                     np.asarray([r[0] for r in pairs], dtype=np.int64),
@@ -219,4 +242,8 @@ class ChunkStore:
             return self._days
 
     def close(self) -> None:
-        self.db.close()
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for db in connections:
+            db.close()
