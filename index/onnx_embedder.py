@@ -180,6 +180,11 @@ class OnnxEmbedder:
         # largest batch ever seen, which would dominate a serving process's memory.
         options.enable_cpu_mem_arena = False
         options.enable_mem_pattern = False
+        # No spinning: onnxruntime's threads otherwise busy-wait after every call, which doubled the
+        # CPU time of a question's embedding here (14.8 -> 7.8 ms) and takes the cores the
+        # answering threads and the bot's event loop need (bench/onnx_spin.py).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         return ort.InferenceSession(str(self.folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
 
     @cached_property
