@@ -204,6 +204,13 @@ class Settings(BaseSettings):
         description="In-process state only: most chats (and users) each table keeps, the least recently used "
         "going first; a chat's memory is up to 32 answers of about 2 KB each.",
     )
+    lease_seconds: float = Field(
+        30.0,
+        ge=1,
+        le=3600,
+        description="With shared state: how long the lease on feed polls and alerts outlives its last renewal "
+        "(renewed every third of it), so a killed replica's work passes to another within about this long.",
+    )
 
     @classmethod
     def settings_customise_sources(
