@@ -159,8 +159,9 @@ class Settings(BaseSettings):
     )
     follows_file: Path | None = Field(
         None,
-        description="SQLite file of followed topics and sent alerts; default: follows.sqlite beside the "
-        "index folder (in its parent), so it outlives index rebuilds and is never read as an article.",
+        description="SQLite file of followed topics and sent alerts (backend faiss; with postgres they are "
+        "tables in the database); default: follows.sqlite beside the index folder (in its parent), so it "
+        "outlives index rebuilds and is never read as an article.",
     )
 
     # Telegram.

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +14,7 @@ from newsbot.index.builder import IndexBuilder
 from tests.bot.conftest import ADMIN, ARTICLES, ROOT_DIR, bot_settings, run, running_bot, write_corpus  # noqa: F401
 from tests.bot.test_follow import OKAPI, said
 from tests.fakes.embedder import FakeEmbedder
+from tests.pg.helpers import build_in_another_process
 from tests.pg.test_crash import start_child
 
 
@@ -103,17 +101,3 @@ def test_a_postgres_build_by_another_process_is_swapped_in(bot_settings: Setting
             assert not await watcher.check_once()
 
     run(scenario())
-
-
-def build_in_another_process(url: str, seeds: Path) -> str:
-    """`newsbot index` as another process would run it (the fake embedder, the real builder)."""
-    child = subprocess.run(
-        [sys.executable, "-m", "tests.fakes.pg_build_child", url, str(seeds)],
-        cwd=ROOT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=os.environ | {"NEWSBOT_CONFIG": str(seeds / "absent.toml")},
-    )
-    assert child.returncode == 0, child.stderr
-    return child.stdout.strip().splitlines()[-1]
