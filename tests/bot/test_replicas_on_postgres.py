@@ -121,7 +121,8 @@ def test_two_replicas_on_one_postgres_share_everything_and_both_serve_a_new_buil
 
             # The lease holder is killed while answering: no 200, so the update goes to the
             # other replica, which answers it; and takes the lease over once it runs out.
-            [killed] = [n for n, p in enumerate(processes) if p.pid == lease_holder(redis_url)]
+            holder = await until(lambda: lease_holder(redis_url), "a replica holds the lease")
+            [killed] = [n for n, p in enumerate(processes) if p.pid == holder]
             survivor = 1 - killed
             update = await say(api, QUESTION, HELD_CHAT)
             delivering = asyncio.create_task(sender.deliver(update, replica=killed))
