@@ -31,7 +31,7 @@ class Lease(Periodic):
     """Takes and renews the lease; ``Newsbot.leading`` says whether this replica holds it."""
 
     name = "newsbot-lease"
-    what = "lease_seconds"
+    what = "a third of lease_seconds (the renewal interval)"
 
     def __init__(self, application: Application, seconds: float) -> None:
         super().__init__(application, seconds / 3)
