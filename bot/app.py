@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from newsbot.bot import access, answering, buttons, commands, follow, inline, rebuild
 from newsbot.bot.feedpoll import POLLER_KEY, FeedPoller
+from newsbot.bot.lease import LEASE_KEY, Lease
 from newsbot.bot.reload import WATCHER_KEY, IndexWatcher
 from newsbot.bot.replies import BotApiRequest
 from newsbot.bot.retry import RetryingRateLimiter, RetryingUpdatesRequest
@@ -119,11 +120,15 @@ async def register_commands(application: Application) -> None:
 
 
 async def start_keeping_current(application: Application, settings: Settings) -> None:
-    """Opens the follows store, alerts for articles indexed while the bot was down, starts
-    polling the feeds when ``feed_interval_minutes`` is set and watching for indexes built
-    elsewhere when ``reload_check_seconds`` is."""
+    """Opens the follows store, takes the lease on feed polls and alerts when no other replica
+    holds it (alerting for articles indexed while no one looked), starts polling the feeds when
+    ``feed_interval_minutes`` is set and watching for indexes built elsewhere when
+    ``reload_check_seconds`` is."""
     application.bot_data[follow.FOLLOWS_KEY] = await asyncio.to_thread(follow.Following.open, settings)
-    await follow.announce(application)
+    lease = Lease(application, settings.lease_seconds)
+    application.bot_data[LEASE_KEY] = lease
+    await lease.renew(wait=True)  # taken: alerts for what was indexed meanwhile, before any update
+    lease.start()
     if settings.feed_interval_minutes > 0:
         poller = FeedPoller(application, settings.feed_interval_minutes * 60)
         application.bot_data[POLLER_KEY] = poller
@@ -135,12 +140,14 @@ async def start_keeping_current(application: Application, settings: Settings) ->
 
 
 async def stop_keeping_current(application: Application) -> None:
-    """Stops the feed poll (a build it started is finished in its thread, then dropped) and the
-    index watch."""
+    """Stops the feed poll (a build it started is finished in its thread, then dropped), the
+    index watch and the lease (given up, so another replica takes over at once)."""
     if (poller := application.bot_data.pop(POLLER_KEY, None)) is not None:
         await poller.stop()
     if (watcher := application.bot_data.pop(WATCHER_KEY, None)) is not None:
         await watcher.stop()
+    if (lease := application.bot_data.pop(LEASE_KEY, None)) is not None:
+        await lease.stop()
 
 
 async def close_state(application: Application) -> None:

@@ -1,9 +1,11 @@
 """Feeds polled while serving: every ``feed_interval_minutes`` the bot fetches its feeds, indexes
-what they brought (bot/rebuild.py, as /reindex does) and alerts the chats that follow it."""
+what they brought (bot/rebuild.py, as /reindex does) and alerts the chats that follow it. With
+replicas, only the one holding the lease (bot/lease.py) polls."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from telegram.ext import Application
@@ -29,16 +31,26 @@ class FeedPoller(Periodic):
     def __init__(self, application: Application, interval: float) -> None:
         super().__init__(application, interval)
         self.polls = 0  # finished polls, whatever they found (tests wait on it)
+        self._woken = asyncio.Event()
 
     async def _run(self) -> None:
         while True:
             await self.poll_once()
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), self.interval)
+            self._woken.clear()
+
+    def wake(self) -> None:
+        """Polls now rather than at the next interval (a replica that just took the lease)."""
+        self._woken.set()
 
     async def poll_once(self) -> None:
         """One poll: fetch every feed; when items were saved, rebuild, swap and alert. A failure
         is one log line and the bot serves on with the index it has."""
         bot: Newsbot = self.application.bot_data[STATE_KEY]
+        if not bot.leading:
+            log.debug("feed poll skipped: another replica holds the lease")
+            return
         if bot.rebuilding:
             log.info("feed poll skipped: a rebuild is running")
             return

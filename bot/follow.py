@@ -20,7 +20,7 @@ from newsbot.bot.state import STATE_KEY, Context, Newsbot, state
 from newsbot.config.settings import Settings
 from newsbot.follow.alerts import Alert, AlertLimits, AlertRound, new_alerts
 from newsbot.follow.matching import calibrated_threshold
-from newsbot.follow.store import Followed, FollowStore, SqliteFollowStore, Topic, store_path
+from newsbot.follow.store import Followed, FollowStore, Topic, open_store
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class Following:
     def open(cls, settings: Settings) -> Following:
         threshold = settings.follow_threshold if settings.follow_threshold is not None else calibrated_threshold()
         return cls(
-            SqliteFollowStore(store_path(settings)),
+            open_store(settings),
             AlertLimits(threshold, settings.max_alerts_per_hour),
             settings.max_follows,
         )
@@ -122,8 +122,11 @@ async def unfollow(update: Update, context: Context) -> None:
 
 async def announce(application: Application) -> AlertRound | None:
     """Looks at the articles the index gained and sends each matching chat its alerts; a failure
-    is logged (None), since the index it looked at is in use either way."""
+    is logged (None), since the index it looked at is in use either way. Only the replica that
+    holds the lease (bot/lease.py) looks; the others return None."""
     bot: Newsbot = application.bot_data[STATE_KEY]
+    if not bot.leading:
+        return None
     follows = following(application)
     try:
         found = await bot.use(lambda retriever: new_alerts(follows.store, retriever, follows.limits, datetime.now(UTC)))

@@ -61,6 +61,9 @@ class Newsbot:
         self._workers: AnswerWorkers | None = None
         self.corpus = Corpus(0, None, None)
         self.rebuilding = False
+        # Whether this replica polls the feeds and sends alerts (bot/lease.py keeps it current);
+        # a bot without shared state leads itself.
+        self.leading = True
 
     async def load(self) -> None:
         """Opens (or first builds) the index off the event loop, before any update is taken."""

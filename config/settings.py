@@ -159,8 +159,9 @@ class Settings(BaseSettings):
     )
     follows_file: Path | None = Field(
         None,
-        description="SQLite file of followed topics and sent alerts; default: follows.sqlite beside the "
-        "index folder (in its parent), so it outlives index rebuilds and is never read as an article.",
+        description="SQLite file of followed topics and sent alerts (backend faiss; with postgres they are "
+        "tables in the database); default: follows.sqlite beside the index folder (in its parent), so it "
+        "outlives index rebuilds and is never read as an article.",
     )
 
     # Telegram.
@@ -210,6 +211,13 @@ class Settings(BaseSettings):
         ge=1,
         description="In-process state only: most chats (and users) each table keeps, the least recently used "
         "going first; a chat's memory is up to 32 answers of about 2 KB each.",
+    )
+    lease_seconds: float = Field(
+        30.0,
+        ge=1,
+        le=3600,
+        description="With shared state: how long the lease on feed polls and alerts outlives its last renewal "
+        "(renewed every third of it), so a killed replica's work passes to another within about this long.",
     )
 
     @classmethod

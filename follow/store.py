@@ -1,8 +1,9 @@
 """Followed topics and sent alerts, kept durably: the FollowStore protocol and its SQLite file.
 
-The protocol is what the bot and the matching use; a shared-state backend (several bot replicas
-on one Redis or PostgreSQL) can replace the SQLite file by implementing it. Every method is one
-transaction, so limits are checked and alerts claimed atomically.
+The protocol is what the bot and the matching use. The store lives where the index lives: an
+SQLite file beside the index folder (backend faiss), or tables in the index's PostgreSQL database
+(backend postgres, follow/pg_store.py), which every replica shares. Every method is one
+transaction, so limits are checked and alerts claimed atomically, also across processes.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from newsbot.config.settings import Settings
@@ -102,7 +103,82 @@ class FollowStore(Protocol):
     def close(self) -> None: ...
 
 
-class SqliteFollowStore:
+class SqlFollowStore:
+    """The FollowStore's rules, written once over a DB-API connection (``?`` placeholders, tables
+    ``topics`` and ``alerts``); a subclass opens the transactions and says how its database
+    spells placeholders and tables, stores times and keeps one chat's checks from interleaving."""
+
+    def _transaction(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def _sql(self, sql: str) -> str:
+        return sql
+
+    def _time(self, when: datetime) -> object:
+        return _stamp(when)
+
+    def _created(self, stored: Any) -> datetime:
+        return datetime.fromisoformat(stored)
+
+    def _lock_chat(self, db: Any, chat_id: int) -> None:
+        """Keeps other writers off this chat's rows until the transaction ends (SQLite: the
+        whole file is locked already)."""
+
+    def _rows(self, db: Any, where: str = "", params: tuple = ()) -> tuple[Topic, ...]:
+        rows = db.execute(self._sql(f"SELECT {_TOPIC} FROM topics {where} ORDER BY id"), params)
+        return tuple(Topic(i, chat, words, key, self._created(created)) for i, chat, words, key, created in rows)
+
+    def follow(self, chat_id: int, words: str, limit: int, now: datetime) -> FollowResult:
+        words, key = " ".join(words.split()), topic_key(words)
+        with self._transaction() as db:
+            self._lock_chat(db, chat_id)
+            topics = self._rows(db, "WHERE chat_id = ?", (chat_id,))
+            if any(t.key == key for t in topics):
+                return FollowResult(Followed.ALREADY, topics)
+            if len(topics) >= limit:
+                return FollowResult(Followed.FULL, topics)
+            db.execute(
+                self._sql("INSERT INTO topics (chat_id, words, key, created) VALUES (?, ?, ?, ?)"),
+                (chat_id, words, key, self._time(now)),
+            )
+            return FollowResult(Followed.ADDED, self._rows(db, "WHERE chat_id = ?", (chat_id,)))
+
+    def topics(self, chat_id: int) -> tuple[Topic, ...]:
+        with self._transaction() as db:
+            return self._rows(db, "WHERE chat_id = ?", (chat_id,))
+
+    def all_topics(self) -> tuple[Topic, ...]:
+        with self._transaction() as db:
+            return self._rows(db)
+
+    def unfollow(self, chat_id: int, topic_id: int) -> bool:
+        with self._transaction() as db:
+            done = db.execute(self._sql("DELETE FROM topics WHERE chat_id = ? AND id = ?"), (chat_id, topic_id))
+            return bool(done.rowcount > 0)
+
+    def claim_alert(self, topic: Topic, article_id: str, limit: int, now: datetime) -> Claim:
+        with self._transaction() as db:
+            self._lock_chat(db, topic.chat_id)
+            sent = db.execute(
+                self._sql("SELECT 1 FROM alerts WHERE chat_id = ? AND topic_key = ? AND article_id = ?"),
+                (topic.chat_id, topic.key, article_id),
+            ).fetchone()
+            if sent is not None:
+                return Claim.SENT_BEFORE
+            (recent,) = db.execute(
+                self._sql("SELECT count(*) FROM alerts WHERE chat_id = ? AND sent > ?"),
+                (topic.chat_id, self._time(now - HOUR)),
+            ).fetchone()
+            if recent >= limit:
+                return Claim.OVER_LIMIT
+            db.execute(
+                self._sql("INSERT INTO alerts (chat_id, topic_key, article_id, sent) VALUES (?, ?, ?, ?)"),
+                (topic.chat_id, topic.key, article_id, self._time(now)),
+            )
+            return Claim.CLAIMED
+
+
+class SqliteFollowStore(SqlFollowStore):
     """The FollowStore in one SQLite file (WAL, so a reader never waits for the writer)."""
 
     def __init__(self, path: Path) -> None:
@@ -128,52 +204,6 @@ class SqliteFollowStore:
                 raise
             self._db.execute("COMMIT")
 
-    def follow(self, chat_id: int, words: str, limit: int, now: datetime) -> FollowResult:
-        words, key = " ".join(words.split()), topic_key(words)
-        with self._transaction() as db:
-            topics = _topics(db, chat_id)
-            if any(t.key == key for t in topics):
-                return FollowResult(Followed.ALREADY, topics)
-            if len(topics) >= limit:
-                return FollowResult(Followed.FULL, topics)
-            db.execute(
-                "INSERT INTO topics (chat_id, words, key, created) VALUES (?, ?, ?, ?)",
-                (chat_id, words, key, _stamp(now)),
-            )
-            return FollowResult(Followed.ADDED, _topics(db, chat_id))
-
-    def topics(self, chat_id: int) -> tuple[Topic, ...]:
-        with self._transaction() as db:
-            return _topics(db, chat_id)
-
-    def all_topics(self) -> tuple[Topic, ...]:
-        with self._transaction() as db:
-            return _rows(db.execute(f"SELECT {_TOPIC} FROM topics ORDER BY id"))
-
-    def unfollow(self, chat_id: int, topic_id: int) -> bool:
-        with self._transaction() as db:
-            return db.execute("DELETE FROM topics WHERE chat_id = ? AND id = ?", (chat_id, topic_id)).rowcount > 0
-
-    def claim_alert(self, topic: Topic, article_id: str, limit: int, now: datetime) -> Claim:
-        with self._transaction() as db:
-            sent = db.execute(
-                "SELECT 1 FROM alerts WHERE chat_id = ? AND topic_key = ? AND article_id = ?",
-                (topic.chat_id, topic.key, article_id),
-            ).fetchone()
-            if sent is not None:
-                return Claim.SENT_BEFORE
-            (recent,) = db.execute(
-                "SELECT count(*) FROM alerts WHERE chat_id = ? AND sent > ?",
-                (topic.chat_id, _stamp(now - HOUR)),
-            ).fetchone()
-            if recent >= limit:
-                return Claim.OVER_LIMIT
-            db.execute(
-                "INSERT INTO alerts (chat_id, topic_key, article_id, sent) VALUES (?, ?, ?, ?)",
-                (topic.chat_id, topic.key, article_id, _stamp(now)),
-            )
-            return Claim.CLAIMED
-
     def known_articles(self) -> frozenset[str] | None:
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM meta WHERE name = 'looked'").fetchone() is None:
@@ -195,17 +225,22 @@ _TOPIC = "id, chat_id, words, key, created"
 
 def _stamp(when: datetime) -> str:
     """UTC, one format: stamps compare correctly as text."""
+    return utc(when).isoformat(timespec="microseconds")
+
+
+def utc(when: datetime) -> datetime:
     if when.tzinfo is None:
         raise ValueError(f"follow store times must be timezone-aware, got {when!r}")
-    return when.astimezone(UTC).isoformat(timespec="microseconds")
+    return when.astimezone(UTC)
 
 
-def _topics(db: sqlite3.Connection, chat_id: int) -> tuple[Topic, ...]:
-    return _rows(db.execute(f"SELECT {_TOPIC} FROM topics WHERE chat_id = ? ORDER BY id", (chat_id,)))
+def open_store(settings: Settings) -> FollowStore:
+    """The configured store: the index's database (backend postgres), else the SQLite file."""
+    if settings.backend == "postgres":
+        from newsbot.follow.pg_store import PgFollowStore
 
-
-def _rows(cursor: sqlite3.Cursor) -> tuple[Topic, ...]:
-    return tuple(Topic(i, chat, words, key, datetime.fromisoformat(created)) for i, chat, words, key, created in cursor)
+        return PgFollowStore.from_settings(settings)
+    return SqliteFollowStore(store_path(settings))
 
 
 def store_path(settings: Settings) -> Path:

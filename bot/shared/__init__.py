@@ -1,12 +1,14 @@
 """What the bot keeps between updates, behind one protocol any replica can share.
 
-Four kinds of state, each with an expiry so none grows without bound:
+Four kinds of state, each with an expiry so none grows without bound, and one lease:
 
 - chat memory: a chat's recent answers, which feed its follow-ups and the buttons under them
   (kept ``chat_memory_hours`` after the chat's last answer);
 - the throttle: each user's recent questions (kept one throttle window);
 - inline queries: the query each user typed last (kept ``INLINE_SECONDS``);
-- refused chats: chats outside the allow-list that were told so once (kept ``REFUSED_SECONDS``).
+- refused chats: chats outside the allow-list that were told so once (kept ``REFUSED_SECONDS``);
+- the lease on the bot's own work: which replica polls the feeds and sends alerts (it expires
+  unless its holder renews it, so a killed holder is replaced).
 
 ``LocalState`` (this process's memory, the default) and ``RedisState`` (one Redis server that
 several replicas share) implement it; ``open_state`` picks one from the settings.
@@ -115,6 +117,16 @@ class BotState(Protocol):
         ...
 
     async def was_refused(self, chat_id: int) -> bool: ...
+
+    async def lead(self, holder: str, seconds: float) -> bool:
+        """Takes the lease on the bot's own work (feed polls, alerts) for ``holder`` when no one
+        holds it, or renews it when ``holder`` does, for ``seconds``; whether ``holder`` holds it.
+        In-process state has no one to share it with: always True."""
+        ...
+
+    async def step_down(self, holder: str) -> None:
+        """Gives the lease up now, if ``holder`` holds it, so another replica need not wait out its expiry."""
+        ...
 
     async def close(self) -> None:
         """Releases connections (in-process state: nothing)."""

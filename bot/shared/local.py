@@ -106,6 +106,12 @@ class LocalState:
     async def was_refused(self, chat_id: int) -> bool:
         return chat_id in self._refused
 
+    async def lead(self, holder: str, seconds: float) -> bool:
+        return True
+
+    async def step_down(self, holder: str) -> None:
+        return None
+
     async def close(self) -> None:
         return None
 

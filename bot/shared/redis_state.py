@@ -7,6 +7,7 @@ Keys, under ``prefix`` (the user or chat id in braces, so one id's keys share a 
     PREFIX:warned:{ID}    set once the user was told they ask too fast, for one window
     PREFIX:inline:{ID}    the user's newest inline query id
     PREFIX:refused:{ID}   the chat was told it is outside the allow-list
+    PREFIX:lease          which replica polls feeds and sends alerts (its holder id)
 
 Every key carries an expiry, renewed when written, so an idle chat or user leaves nothing behind.
 Answers are stored as JSON (pydantic's own dump of the Answer record), never pickled.
@@ -65,6 +66,25 @@ if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 'warn' end
 return 'drop'
 """
 
+# KEYS[1] lease; ARGV: holder, expiry (ms). Renews the holder's lease, or takes a free one.
+LEAD = """
+local held = redis.call('GET', KEYS[1])
+if held == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if not held then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+# KEYS[1] lease; ARGV: holder. Only the holder may give it up.
+STEP_DOWN = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 
 def _ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
@@ -84,6 +104,8 @@ class RedisState:
         self._history = client.register_script(HISTORY)
         self._check = client.register_script(CHECK)
         self._shown_more = client.register_script(SHOWN_MORE)
+        self._lead = client.register_script(LEAD)
+        self._step_down = client.register_script(STEP_DOWN)
 
     @classmethod
     def from_url(cls, url: str, limits: StateLimits, **options: Any) -> RedisState:
@@ -133,6 +155,12 @@ class RedisState:
 
     async def was_refused(self, chat_id: int) -> bool:
         return bool(await self.client.exists(self._key("refused", chat_id)))
+
+    async def lead(self, holder: str, seconds: float) -> bool:
+        return bool(await self._lead(keys=[f"{self.prefix}:lease"], args=[holder, _ms(seconds)]))
+
+    async def step_down(self, holder: str) -> None:
+        await self._step_down(keys=[f"{self.prefix}:lease"], args=[holder])
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -64,6 +64,27 @@ CREATE TABLE postings (
 CREATE INDEX postings_by_chunk ON postings (chunk_id);
 """,
     ),
+    (
+        2,
+        # The bot's followed topics and sent alerts (follow/pg_store.py): kept in the index's database
+        # so that every replica reads one list and claims each alert once. Not tied to `articles`
+        # by a foreign key: an alert stays recorded after its article leaves the index.
+        """
+CREATE TABLE follow_topics (
+    id bigserial PRIMARY KEY, chat_id bigint NOT NULL, words text NOT NULL, key text NOT NULL,
+    created timestamptz NOT NULL, UNIQUE (chat_id, key)
+);
+CREATE TABLE follow_alerts (
+    chat_id bigint NOT NULL, topic_key text NOT NULL, article_id text NOT NULL, sent timestamptz NOT NULL,
+    PRIMARY KEY (chat_id, topic_key, article_id)
+);
+CREATE INDEX follow_alerts_by_time ON follow_alerts (chat_id, sent);
+CREATE TABLE follow_known (article_id text PRIMARY KEY);
+CREATE TABLE follow_looked (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), at timestamptz NOT NULL
+);
+""",
+    ),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -65,7 +65,10 @@ def test_files_are_sent_as_multipart() -> None:
             request = AiohttpRequest()
             await request.initialize()
             data = RequestData(
-                [RequestParameter.from_input("chat_id", 5), RequestParameter.from_input("document", InputFile(b"abc", filename="a.txt"))]
+                [
+                    RequestParameter.from_input("chat_id", 5),
+                    RequestParameter.from_input("document", InputFile(b"abc", filename="a.txt")),
+                ]
             )
             code, payload = await request.do_request(url + "1:T/sendDocument", "POST", data)
             await request.shutdown()

@@ -80,21 +80,26 @@ def wait_listening(port: int, process: subprocess.Popen[str], timeout: float = 1
 
 @asynccontextmanager
 async def replica_processes(
-    settings: Settings, redis: str, api: FakeBotApi, tmp: Path
+    settings: Settings, redis: str, api: FakeBotApi, tmp: Path, extra: dict[str, str] | None = None
 ) -> AsyncIterator[tuple[list[subprocess.Popen[str]], WebhookSender]]:
-    env = os.environ | {
-        "TELEGRAM_BOT_TOKEN": api.token,
-        "NEWSBOT_TELEGRAM_API_URL": api.base_url,
-        "NEWSBOT_WEBHOOK_SECRET": SECRET,
-        "NEWSBOT_STATE_BACKEND": "redis",
-        "NEWSBOT_REDIS_URL": redis,
-        "NEWSBOT_SEEDS_DIR": str(settings.seeds_dir),
-        "NEWSBOT_INDEX_DIR": str(settings.index_dir),
-        "NEWSBOT_MIN_CONFIDENCE": "0.05",
-        "NEWSBOT_THROTTLE_QUESTIONS": "3",
-        "NEWSBOT_THROTTLE_SECONDS": "600",
-        "PYTHONPATH": str(ROOT_DIR),
-    }
+    """Two `newsbot serve --webhook` processes on the fake embedder; ``extra`` settings (env) on top."""
+    env = (
+        os.environ
+        | {
+            "TELEGRAM_BOT_TOKEN": api.token,
+            "NEWSBOT_TELEGRAM_API_URL": api.base_url,
+            "NEWSBOT_WEBHOOK_SECRET": SECRET,
+            "NEWSBOT_STATE_BACKEND": "redis",
+            "NEWSBOT_REDIS_URL": redis,
+            "NEWSBOT_SEEDS_DIR": str(settings.seeds_dir),
+            "NEWSBOT_INDEX_DIR": str(settings.index_dir),
+            "NEWSBOT_MIN_CONFIDENCE": "0.05",
+            "NEWSBOT_THROTTLE_QUESTIONS": "3",
+            "NEWSBOT_THROTTLE_SECONDS": "600",
+            "PYTHONPATH": str(ROOT_DIR),
+        }
+        | (extra or {})
+    )
     ports = [free_port(), free_port()]
     urls = [f"http://127.0.0.1:{port}/telegram" for port in ports]
     processes = [
@@ -129,6 +134,20 @@ async def say(api: FakeBotApi, text: str, user: int) -> dict[str, Any]:
     return {"update_id": api.last_update_id, "message": message}
 
 
+async def followup_and_throttle_across(api: FakeBotApi, sender: WebhookSender) -> None:
+    """A follow-up on B about A's answer is understood; one user's questions, alternately on A
+    and B, count against one budget (NEWSBOT_THROTTLE_QUESTIONS 3)."""
+    assert await sender.deliver(await say(api, QUESTION, 60), replica=0) == 0
+    assert "February 14" in api.sent(chat_id=60)[0].params["text"]  # answered before the 200
+    await sender.deliver(await say(api, "what about Moscow?", 60), replica=1)
+    follow = visible_text(api.sent(chat_id=60)[-1].params["text"])
+    assert "Reading this as: when does Scholz visit Moscow?" in follow
+    for n in range(4):
+        await sender.deliver(await say(api, QUESTION, 61), replica=n % 2)
+    texts = [c.params["text"] for c in api.sent(chat_id=61)]
+    assert sum("February 14" in t for t in texts) == 3 and sum("faster than" in t for t in texts) == 1
+
+
 @pytest.mark.slow
 def test_two_serve_processes_share_memory_and_throttle_and_lose_no_update_when_one_is_killed(
     bot_settings: Settings, redis_url: str, tmp_path: Path
@@ -143,18 +162,7 @@ def test_two_serve_processes_share_memory_and_throttle_and_lose_no_update_when_o
                 sender,
             ),
         ):
-            # A follow-up on B about A's answer.
-            assert await sender.deliver(await say(api, QUESTION, 60), replica=0) == 0
-            assert "February 14" in api.sent(chat_id=60)[0].params["text"]  # answered before the 200
-            await sender.deliver(await say(api, "what about Moscow?", 60), replica=1)
-            follow = visible_text(api.sent(chat_id=60)[-1].params["text"])
-            assert "Reading this as: when does Scholz visit Moscow?" in follow
-
-            # One user's questions, alternately on A and B, count against one budget.
-            for n in range(4):
-                await sender.deliver(await say(api, QUESTION, 61), replica=n % 2)
-            texts = [c.params["text"] for c in api.sent(chat_id=61)]
-            assert sum("February 14" in t for t in texts) == 3 and sum("faster than" in t for t in texts) == 1
+            await followup_and_throttle_across(api, sender)
 
             # A is killed while answering: no 200, so the update goes to B, which answers it.
             update = await say(api, QUESTION, HELD_CHAT)

@@ -239,6 +239,40 @@ def test_the_throttle_counts_one_user_across_two_redis_clients_atomically(redis_
     run(scenario())
 
 
+def test_one_replica_holds_the_lease_until_it_steps_down_or_stops_renewing(redis_url: str) -> None:
+    async def scenario() -> None:
+        a = RedisState.from_url(redis_url, LIMITS, prefix="t")
+        b = RedisState.from_url(redis_url, LIMITS, prefix="t")
+        try:
+            # Both ask at once: one gets it.
+            assert sorted(await asyncio.gather(a.lead("A", 30), b.lead("B", 30))) == [False, True]
+            holder, other = ("A", "B") if await a.lead("A", 30) else ("B", "A")
+            assert await a.lead(holder, 30) and not await b.lead(other, 30)  # renewed, still refused
+            await b.step_down(other)  # not the holder: changes nothing
+            assert not await a.lead(other, 30)
+            await a.step_down(holder)  # given up: the other takes it at once
+            assert await b.lead(other, 0.3)
+            # Not renewed (its replica was killed): it runs out and the first one takes it again.
+            deadline = asyncio.get_running_loop().time() + 10
+            while not await a.lead(holder, 30):
+                assert asyncio.get_running_loop().time() < deadline, "the lease never ran out"
+                await asyncio.sleep(0.05)
+            assert not await b.lead(other, 30)
+        finally:
+            await a.close()
+            await b.close()
+
+    run(scenario())
+
+
+def test_in_process_state_always_leads() -> None:
+    async def scenario() -> None:
+        state = LocalState(LIMITS)
+        assert await state.lead("A", 30) and await state.lead("B", 30)
+
+    run(scenario())
+
+
 def test_a_redis_url_shown_in_errors_hides_the_password() -> None:
     assert shown_url("redis://:hunter2@db:6379/0") == "redis://***@db:6379/0"
     assert shown_url("redis://bot:hunter2@db:6379/0") == "redis://bot:***@db:6379/0"

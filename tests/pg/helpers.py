@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from newsbot.config.settings import Settings
@@ -23,3 +26,19 @@ def pg_build(settings: Settings, embedder: FakeEmbedder | None = None, *, full: 
 def pg_retriever(settings: Settings, embedder: FakeEmbedder | None = None) -> Retriever:
     embedder = embedder or FakeEmbedder()
     return Retriever.serve(backends.open_index(settings, model=embedder.name), embedder=embedder, settings=settings)
+
+
+def build_in_another_process(url: str, seeds: Path) -> str:
+    """`newsbot index` into the database by another process (tests/fakes/pg_build_child.py); its
+    last line, ``built generation N``."""
+    root = Path(__file__).resolve().parents[2]
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.fakes.pg_build_child", url, str(seeds)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ | {"NEWSBOT_CONFIG": str(seeds / "absent.toml")},
+    )
+    assert child.returncode == 0, child.stderr
+    return child.stdout.strip().splitlines()[-1]

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from newsbot import command
 from newsbot.cli import common as cli
+from newsbot.index.pg.schema import LATEST
 from tests.conftest import SEED_QUESTION
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.postgres import PgServer
@@ -90,9 +91,25 @@ def test_a_database_of_a_newer_schema_is_refused_and_left_alone(pg_url: str, see
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("INSERT INTO schema_version VALUES (99, now())")
     for args in (("ask", SEED_QUESTION), ("index",)):
-        one_error_line(run(pg_url, seeds_copy, tmp_path, *args), "schema version 99", "supports (1)")
+        one_error_line(run(pg_url, seeds_copy, tmp_path, *args), "schema version 99", f"supports ({LATEST})")
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (99,)
+
+
+def test_a_database_of_the_first_schema_is_migrated_by_the_next_index(
+    pg_url: str, seeds_copy: Path, tmp_path: Path
+) -> None:
+    assert run(pg_url, seeds_copy, tmp_path, "index").exit_code == 0
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # as version 1 left it: no follow tables
+        conn.execute("DROP TABLE follow_topics, follow_alerts, follow_known, follow_looked")
+        conn.execute("DELETE FROM schema_version WHERE version = 2")
+    one_error_line(run(pg_url, seeds_copy, tmp_path, "ask", SEED_QUESTION), "schema version 1", "newsbot index")
+    assert run(pg_url, seeds_copy, tmp_path, "index").exit_code == 0  # nothing to build; migrates
+    result = run(pg_url, seeds_copy, tmp_path, "ask", SEED_QUESTION)
+    assert result.exit_code == 0 and "Scholz" in result.stdout, result.output
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (LATEST,)
+        assert conn.execute("SELECT count(*) FROM follow_topics").fetchone() == (0,)
 
 
 def test_backend_postgres_without_a_database_url_is_a_settings_error(seeds_copy: Path, tmp_path: Path) -> None:
