@@ -155,15 +155,19 @@ def hand_over(retriever: Retriever) -> Callable[[Settings], Retriever]:
 
 
 def state_secrets(settings: Settings) -> list[str]:
-    """What the logs must never show of the state server's URL: its password (and the URL whole)."""
-    if settings.redis_url is None:
-        return []
-    url = settings.redis_url.get_secret_value()
-    try:
-        password = urlsplit(url).password
-    except ValueError:  # a URL redis-py will refuse anyway; hide all of it
-        password = None
-    return [url, *([password] if password else [])]
+    """What the logs must never show of the state server's and the database's URLs: their
+    passwords (and the URLs whole)."""
+    secrets: list[str] = []
+    for secret in (settings.redis_url, settings.database_url):
+        if secret is None:
+            continue
+        url = secret.get_secret_value()
+        try:
+            password = urlsplit(url).password
+        except ValueError:  # a URL the client will refuse anyway; hide all of it
+            password = None
+        secrets += [url, *([password] if password else [])]
+    return secrets
 
 
 def check_state(settings: Settings) -> None:

@@ -206,3 +206,18 @@ def test_a_reply_that_is_not_bot_api_json_stops_serve_with_one_clear_line(tmp_pa
     [line] = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert line.startswith(f"error: cannot use the Bot API at {api.base_url}: ") and said in line, line
     assert "Traceback" not in result.output
+
+
+def test_the_logs_hide_the_state_servers_and_the_databases_urls_and_passwords() -> None:
+    from pydantic import SecretStr
+
+    from newsbot.bot.serve import state_secrets
+
+    settings = Settings(
+        redis_url=SecretStr("redis://:r3dis-pw@127.0.0.1:6379/0"),
+        database_url=SecretStr("postgresql://newsbot:pg-pw@127.0.0.1:5432/news"),
+    )
+    hidden = state_secrets(settings)
+    assert {"r3dis-pw", "pg-pw"} <= set(hidden)
+    assert "postgresql://newsbot:pg-pw@127.0.0.1:5432/news" in hidden
+    assert state_secrets(Settings()) == []
