@@ -6,7 +6,8 @@ import re
 from functools import lru_cache
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
+
+from newsbot.index.bm25 import STOPWORDS_EN
 
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 
