@@ -40,7 +40,7 @@ class BenchPlan:
     bot_rounds: int
     recall_limit: int | None  # real eval questions for ANN recall (None: all of them)
     recall_sets: tuple[str, ...]  # whose corpora make the real index (indexing all three takes ~30 min)
-    bot_workers: int  # also run the bot answering in this many worker processes (0: not)
+    bot_workers: int  # also run the bot the other way: threads, or this many workers (0: not at all)
     sections: tuple[Section, ...] = SECTIONS
 
     @classmethod
@@ -227,14 +227,20 @@ def _bot(plan: BenchPlan, ready: Prepared, report: BenchReport, progress: Callab
         return Retriever.open(ready.index_dir, embedder=OnnxEmbedder(ready.export), settings=s, question_cache=0)
 
     settings = load_settings(index_dir=ready.index_dir, seeds_dir=ready.seeds)
+    shipped = settings.answer_workers()
+    report.notes.append(
+        f"bot: answer_processes {settings.answer_processes!r}, so the bot answers "
+        + (f"in {shipped} worker processes" if shipped else "on threads in its own process")
+    )
     questions = _bot_questions(ready.questions, ready.seeds)
     bench_bot(report, settings, factory, questions, chats=plan.bot_chats, rounds=plan.bot_rounds)
     if plan.bot_workers:
-        workers = plan.bot_workers
-        progress(f"bot again, answering in {workers} worker processes instead of threads")
-        variant = f"answers in {workers} worker processes"
-        in_workers = settings.model_copy(update={"answer_processes": workers})
-        bench_bot(report, in_workers, factory, questions, chats=plan.bot_chats, rounds=plan.bot_rounds, variant=variant)
+        # The other way of answering, beside the shipped one (answer_processes, "auto" resolved).
+        other = 0 if settings.answer_workers() else plan.bot_workers
+        variant = f"answers in {other} worker processes" if other else "answers on threads in the bot's process"
+        progress(f"bot again, {variant}")
+        changed = settings.model_copy(update={"answer_processes": other})
+        bench_bot(report, changed, factory, questions, chats=plan.bot_chats, rounds=plan.bot_rounds, variant=variant)
 
 
 def _bot_questions(first: list[str], seeds: Path) -> list[str]:

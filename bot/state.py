@@ -72,9 +72,9 @@ class Newsbot:
         # The model loads lazily; pay that (~10 s) now rather than on the first user's question.
         await asyncio.to_thread(retriever.embedder.embed_batch, ["warm up"])
         self._served = Served(retriever)
-        if self.settings.answer_processes:
+        if self.settings.answer_workers():
             self._workers = await AnswerWorkers(
-                self.settings, self.settings.answer_processes, self.answer_opener
+                self.settings, self.settings.answer_workers(), self.answer_opener
             ).start()
 
     @property
@@ -107,7 +107,7 @@ class Newsbot:
         fresh = None
         if self._workers is not None:
             try:
-                fresh = await AnswerWorkers(self.settings, self.settings.answer_processes, self.answer_opener).start()
+                fresh = await AnswerWorkers(self.settings, self.settings.answer_workers(), self.answer_opener).start()
             except Exception:
                 retriever.close()
                 raise

@@ -4,6 +4,7 @@ beyond loopback; the `no_network` check below proves the guard is on."""
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -15,6 +16,9 @@ from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.postgres import PgServer, PostgresUnavailable, running_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
+# The bot's tests answer on threads: "auto" would start two worker processes for every bot a test
+# runs (and in every `newsbot serve` a test starts). tests/bot/test_workers.py asks for workers.
+os.environ.setdefault("NEWSBOT_ANSWER_PROCESSES", "0")
 SEEDS = ROOT / "seeds"
 DATA = Path(__file__).resolve().parent / "data"
 SEED_QUESTION = "when does Scholz visit Kyiv?"

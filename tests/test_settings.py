@@ -62,3 +62,18 @@ def test_follow_limits_are_validated_from_the_environment(toml, monkeypatch, nam
     assert name in str(info.value) and value in str(info.value)
     described = Settings.model_fields[name].description
     assert described  # every follow setting says what it does
+
+
+def test_answer_processes_is_a_count_or_auto(toml, monkeypatch):
+    monkeypatch.delenv("NEWSBOT_ANSWER_PROCESSES", raising=False)
+    assert load_settings().answer_processes == "auto"  # the shipped default
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert Settings(answer_processes="auto").answer_workers() == 2
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert Settings(answer_processes="auto").answer_workers() == 0  # one core: threads
+    monkeypatch.setenv("NEWSBOT_ANSWER_PROCESSES", "3")
+    assert load_settings().answer_workers() == 3
+    for bad in ("-1", "many", "65"):
+        monkeypatch.setenv("NEWSBOT_ANSWER_PROCESSES", bad)
+        with pytest.raises(ValidationError, match="answer_processes"):
+            load_settings()
