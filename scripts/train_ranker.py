@@ -2,12 +2,16 @@
 
     python scripts/train_ranker.py collect   # index each set, ask its dev questions, save features
     python scripts/train_ranker.py fit       # features -> retrieval/models/sentence_ranker.json
+    python scripts/train_ranker.py compare   # grouped cross-validation on dev: this recipe vs others
 
 `collect` needs the real model and takes minutes; it writes corpora/eval/ranker/dev_features.npz
 (numbers only: features, labels, and whether the bold span found in each sentence is right, by
 token F1 >= 0.5 or containing a gold answer: retrieval/evaluate.py bold_right).
 `fit` is deterministic and takes seconds; tests/retrieval/test_ranker.py checks that it reproduces
 the shipped JSON from the committed features. Only dev questions are used: test halves stay unseen.
+`compare` scores models out of fold (5 folds grouped by question, so no question is judged by a
+model that saw it) and prints each set's hit@1/hit@3 (the best-scored sentence holds a gold answer)
+and decline rates; LightGBM rankers join in when lightgbm is installed (the `experiments` extra).
 """
 
 from __future__ import annotations
@@ -168,6 +172,111 @@ def _logistic(model_class, x: np.ndarray, y: np.ndarray):
     return Logistic(mean, scale, fitted.coef_[0], float(fitted.intercept_[0]))
 
 
+def _question_ranges() -> dict[str, tuple[int, int]]:
+    """Which groups of the features file are which questions, in the order ``collect`` asks them."""
+    from newsbot.retrieval.evaluate import load_dataset
+
+    present = [s for s in SETS if (EVAL / s / "queries.jsonl").is_file()]
+    ranges, at = {}, 0
+    for name in present:
+        dataset = load_dataset(EVAL / name).split("dev")
+        for part, n in (
+            (name, len(dataset.queries)),
+            (f"{name} unanswerable", len(dataset.unanswerable)),
+            (f"{name} asked of {CROSS[name]}", len(dataset.queries) if CROSS[name] in present else 0),
+        ):
+            if n:
+                ranges[part] = (at, at + n)
+                at += n
+    return ranges
+
+
+def _out_of_fold(fit_score, x, label, groups, answerable, folds: int = 5) -> np.ndarray:
+    from sklearn.model_selection import GroupKFold
+
+    score = np.zeros(len(x))
+    for train, held in GroupKFold(folds).split(x, groups=groups):
+        score[held] = fit_score(x[train], label[train], groups[train], answerable[train], x[held])
+    return score
+
+
+def _pairwise_scores(x_train, label, groups, answerable, x_held) -> np.ndarray:
+    from sklearn.linear_model import LogisticRegression
+
+    return _pairwise(LogisticRegression, x_train, label, groups, answerable).predict(x_held)
+
+
+def _lightgbm_scores(params: dict):
+    def fit_score(x_train, label, groups, answerable, x_held) -> np.ndarray:
+        import lightgbm
+
+        x_train, label, groups = x_train[answerable], label[answerable], groups[answerable]
+        sizes = np.diff(np.flatnonzero(np.r_[True, groups[1:] != groups[:-1], True]))
+        model = lightgbm.LGBMRanker(**params, random_state=0, n_jobs=1, verbose=-1)
+        return model.fit(x_train, label, group=sizes).predict(x_held)
+
+    return fit_score
+
+
+def compare(features: Path) -> None:
+    """Out-of-fold hit@1/hit@3 per set for the shipped recipe and the alternatives tried."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    from newsbot.retrieval.ranker import ANSWERABLE_FEATURES, FEATURES
+
+    data = np.load(features, allow_pickle=False)
+    rows, groups, answerable = data["rows"].astype(np.float64), data["groups"], data["answerable"].astype(bool)
+    x, label = rows[:, : len(FEATURES)], rows[:, -3]
+    ranges = _question_ranges()
+    if max(hi for _, hi in ranges.values()) != groups.max() + 1:
+        raise SystemExit(f"{features} does not hold the questions the eval sets' dev halves have now: collect again")
+    by_group = np.split(np.arange(len(x)), np.flatnonzero(np.diff(groups)) + 1)
+    models = {"logistic, pairwise (shipped)": _pairwise_scores}
+    try:
+        import lightgbm  # noqa: F401
+    except ImportError:
+        print("lightgbm is not installed: comparing the shipped recipe only", file=sys.stderr)
+    else:
+        # Monotone where more can only mean a better sentence: similarity, overlaps, passage, typed.
+        monotone = [1] * 8 + [0] * (len(FEATURES) - 8)
+        small = {"n_estimators": 100, "learning_rate": 0.05, "num_leaves": 7, "min_child_samples": 100}
+        models["lightgbm lambdarank, 7 leaves"] = _lightgbm_scores(small)
+        models["lightgbm lambdarank, 15 leaves, monotone"] = _lightgbm_scores(
+            {"n_estimators": 300, "learning_rate": 0.03, "num_leaves": 15, "min_child_samples": 50,
+             "subsample": 0.8, "subsample_freq": 1, "monotone_constraints": monotone}
+        )  # fmt: skip
+    answered = [name for name in ranges if " " not in name]
+    for model, fit_score in models.items():
+        score = _out_of_fold(fit_score, x, label, groups, answerable)
+        cells = []
+        for name in answered:
+            lo, hi = ranges[name]
+            order = [g[np.argsort(-score[g], kind="stable")] for g in by_group[lo:hi]]
+            hit1 = np.mean([label[o[0]] > 0 for o in order])
+            hit3 = np.mean([label[o[:3]].max() > 0 for o in order])
+            cells.append(f"{name} hit@1 {hit1:.3f} hit@3 {hit3:.3f}")
+        print(f"{model}: " + "; ".join(cells))
+    # Declining, out of fold: the shipped sentence and answerability recipes and the dev threshold
+    # refitted on each fold's training questions, judged on its held-out ones.
+    questions = np.arange(groups.max() + 1)
+    declined = np.zeros(len(questions), dtype=bool)
+    for train_q, held_q in GroupKFold(5).split(questions, groups=questions):
+        train = np.isin(groups, train_q)
+        sentences = _pairwise(LogisticRegression, x[train], label[train], groups[train], answerable[train])
+        prob = sentences.predict(x)
+        best = np.asarray([g[np.argmax(prob[g])] for g in by_group])
+        inputs = np.column_stack([prob[best], x[best][:, [FEATURES.index(f) for f in ANSWERABLE_FEATURES]]])
+        can = answerable[best]
+        model = _logistic(LogisticRegression, inputs[train_q], can[train_q].astype(np.float64))
+        confidence = model.predict(inputs)
+        threshold = np.quantile(confidence[train_q][can[train_q]], MAX_ANSWERABLE_DECLINED)
+        declined[held_q] = confidence[held_q] < threshold
+    print(
+        "declined (shipped recipe): " + "; ".join(f"{n} {declined[lo:hi].mean():.3f}" for n, (lo, hi) in ranges.items())
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="step", required=True)
@@ -182,9 +291,13 @@ def main() -> None:
         default=ROOT / "retrieval" / "models" / "sentence_ranker.json",
         help="where to write the model",
     )
+    cmp = sub.add_parser("compare", help="grouped cross-validation on the dev features: shipped recipe vs others")
+    cmp.add_argument("--features", type=Path, default=FEATURES_FILE, help="features written by collect")
     args = parser.parse_args()
     if args.step == "collect":
         collect(args.cache, args.out)
+    elif args.step == "compare":
+        compare(args.features)
     else:
         print(json.dumps(fit(args.features, args.out)["fitted_on"]))
 
