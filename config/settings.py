@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     dense_weight: float = Field(0.4, ge=0)
     bm25_weight: float = Field(0.6, ge=0)
     date_boost: float = Field(
-        0.1,
+        0.2,
         ge=0,
         le=1,
         description="Share of the score spread added to passages of a date the question names but does not clearly ask for.",

@@ -37,7 +37,7 @@ POOL = 50
 NEAR_DUPLICATE = 0.8
 # In-window passages of a date the question does not clearly ask for are lifted by this share of
 # the ranking's score spread (settings: date_boost; why this value: README, Answers worth trusting).
-DATE_BOOST = 0.1
+DATE_BOOST = 0.2
 
 
 @dataclass(frozen=True, slots=True)
