@@ -49,6 +49,8 @@ def render_answer(answer: Answer) -> Text:
         text.append(f"(understood as: {answer.resolved_question})\n", style="dim")
     if answer.date_filter:
         text.append(f"(articles dated {answer.date_filter})\n", style="dim")
+    if answer.date_preferred:
+        text.append(f"(articles dated {answer.date_preferred} first)\n", style="dim")
     if answer.answer is None:
         text.append("The articles don't say.", style="bold yellow")
         if answer.citations:

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(0.4, ge=0)
     bm25_weight: float = Field(0.6, ge=0)
+    date_boost: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Share of the score spread added to passages of a date the question names but does not clearly ask for.",
+    )
     min_confidence: float | None = Field(
         None,
         ge=0,

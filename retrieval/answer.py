@@ -176,6 +176,7 @@ class AnswerComposer:
         *,
         asked: str | None = None,
         date_filter: str | None = None,
+        date_preferred: str | None = None,
         max_citations: int | None = None,
     ) -> Answer:
         """The answer to ``question`` (as resolved; ``asked`` is what the user typed, if different)."""
@@ -185,6 +186,7 @@ class AnswerComposer:
             "resolved_question": question if asked and asked != question else None,
             "answer_type": short.kind,
             "date_filter": date_filter,
+            "date_preferred": date_preferred,
         }
         if not short.ranked:
             return Answer(answer=None, confident=False, citations=[], **context)

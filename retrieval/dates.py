@@ -41,13 +41,18 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 @dataclass(frozen=True, slots=True)
 class DateWindow:
-    """Articles dated ``start`` to ``end`` (inclusive); ``text`` is the words that asked for it."""
+    """Articles dated ``start`` to ``end`` (inclusive); ``text`` is the words that asked for it.
+
+    ``explicit``: the question asks for articles of those dates (search only them); otherwise the
+    date may be the event's rather than the article's, and in-window articles are only preferred.
+    """
 
     start: date
     end: date
     text: str
     match_start: int
     match_end: int
+    explicit: bool
 
     def __post_init__(self) -> None:
         if self.end < self.start:
@@ -164,6 +169,28 @@ def _reads_as_date(question: str, kind: str, m: re.Match[str]) -> bool:
     return following is None or following.group(1).lower() in _AFTER_DATE
 
 
+# "on 12 February", "on the 12th of February": a day given as the day something was published or said.
+_ON_DAY = re.compile(r"\b(?:on|dated)\s+(?:the\s+)?$", re.I)
+# Words that make the date itself the subject: the question asks for the news of those dates
+# ("articles from last week", "what happened yesterday", "news on 2022-02-06").
+_NEWS_OF_THE_DATE = re.compile(
+    r"\b(?:articles?|news|stor(?:y|ies)|headlines?|published|posted|happen(?:s|ed|ing)?)\b", re.I
+)
+
+
+def _asks_for_date(question: str, kind: str, m: re.Match[str]) -> bool:
+    """Whether the question clearly asks for articles of this date, not just mentions a time.
+
+    An ISO date, a full day-month-year and "on <day>" name one day exactly, the way a reader names
+    an article's date; any date beside a word about the news itself asks for that day's news.
+    A month, year or relative word alone ("trade grew last year", "elected in March 2022") often
+    dates the event, which a later article reports: those only prefer in-window articles.
+    """
+    if kind == "iso" or _NEWS_OF_THE_DATE.search(question):
+        return True
+    return kind == "day" and bool(m.groupdict().get("year") or _ON_DAY.search(question[: m.start()]))
+
+
 def find_date_window(question: str, reference: date) -> DateWindow | None:
     """The first date expression in ``question`` as a window of article dates, or None."""
     found: list[tuple[int, int, str, re.Match[str]]] = []
@@ -182,5 +209,6 @@ def find_date_window(question: str, reference: date) -> DateWindow | None:
             continue
         span = _window(kind, m, reference)
         if span is not None:
-            return DateWindow(span[0], span[1], m.group(0), m.start(), m.end())
+            explicit = _asks_for_date(question, kind, m)
+            return DateWindow(span[0], span[1], m.group(0), m.start(), m.end(), explicit)
     return None

@@ -21,6 +21,9 @@ _ENTITY = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+(?:of\s+|de\s+|van\s+|von\s+)?[A-
 _PERSONAL = re.compile(r"\b(he|she|him|his|her|hers)\b", re.I)
 _THING = re.compile(r"\b(they|them|their|it|its)\b", re.I)
 _THERE = re.compile(r"\bthere\b", re.I)
+# A name right after one of these is a place, whatever the entity model says: the small model
+# tags "Kyiv" as a person now and then, and "what happened in Kyiv?" must not make "he" Kyiv.
+_AT_PLACE = re.compile(r"\b(?:in|at|near|inside|outside|across)\s+$", re.I)
 _QUESTION_WORDS = frozenset(
     [
         "what",
@@ -117,7 +120,11 @@ def resolve_followup(question: str, history: list[Answer]) -> str:
     # A "who" or "where" answer names what the next question's "he" or "there" means.
     # The bold short answer (a bare answer when the turn carries no citations, as in a test).
     short = last.short_answer if last.citations else last.answer
-    person = short if short and last.answer_type == PERSON else _of_kind(names, last, _PEOPLE) or names[0]
+    # "he" is a person: when the last answer's entities say what its names are, only a name they
+    # call a person will do; without them (no entities stored) the first name is the best guess.
+    people = [before[s:e] for s, e in previous if not _AT_PLACE.search(before[:s])]
+    guess = None if last.mentions else names[0]
+    person = short if short and last.answer_type == PERSON else _of_kind(people, last, _PEOPLE) or guess
     place = short if short and last.answer_type == PLACE else _of_kind(names[::-1], last, _PLACES) or names[-1]
     thing = _of_kind(names, last, _THINGS)
     if thing is not None and _of_kind([thing], last, _PEOPLE):
@@ -131,7 +138,8 @@ def resolve_followup(question: str, history: list[Answer]) -> str:
         resolved = _THING.sub(lambda p: f"{thing}'s" if p.group(1).lower() in ("their", "its") else thing, resolved)
     if resolved != rest or entities(rest):
         return resolved
-    if _THING.search(rest):
+    if _THING.search(rest) or _PERSONAL.search(rest):
+        # A pronoun no name of its kind fits: the last question's names keep the search on topic.
         return f"{rest.rstrip(' ?')} ({', '.join(names)})?"
     if m or len(rest.split()) <= 3:
         # No pronoun to replace: a bare "and when?" borrows the last question's names.

@@ -109,7 +109,10 @@ class Answer(BaseModel):
     # article of citation ``answer_citation``, in the same frame as Citation.start/end.
     answer_type: str | None = None
     confidence: float = 0.0
+    # The date words and window: only articles of those dates searched (``date_filter``), or
+    # every article searched with those of the window put first (``date_preferred``).
     date_filter: str | None = None
+    date_preferred: str | None = None
     # Names of the cited excerpts with their kind, so a follow-up's "he" or "it" finds its referent.
     mentions: list[Mention] = Field(default_factory=list)
 

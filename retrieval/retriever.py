@@ -35,6 +35,9 @@ FUSIONS = ("score", "rrf")
 POOL = 50
 # Two passages from different articles sharing this much of their wording are one statement.
 NEAR_DUPLICATE = 0.8
+# In-window passages of a date the question does not clearly ask for are lifted by this share of
+# the ranking's score spread (settings: date_boost; why this value: README, Answers worth trusting).
+DATE_BOOST = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,7 @@ class Retriever:
         bm25_weight: float = 0.6,
         max_citations: int = 3,
         question_cache: int = 256,
+        date_boost: float = DATE_BOOST,
     ) -> None:
         if top_k < 1:
             raise ValueError(f"top_k must be at least 1, got {top_k}")
@@ -83,6 +87,8 @@ class Retriever:
             raise ValueError(
                 f"dense_weight and bm25_weight must be 0 or more and not both 0, got {dense_weight} and {bm25_weight}"
             )
+        if not 0 <= date_boost <= 1:
+            raise ValueError(f"date_boost must be from 0 to 1 (a share of the score spread), got {date_boost}")
         single_thread_search()
         self.reader = reader
         self.embedder = embedder
@@ -91,6 +97,7 @@ class Retriever:
         self.fusion = fusion
         self.rrf_k = rrf_k
         self.weights = (dense_weight, bm25_weight)
+        self.date_boost = date_boost
         # Indexes written before BM25 was part of a generation get one built in memory.
         self.composer = AnswerComposer(
             embedder,
@@ -138,6 +145,7 @@ class Retriever:
                 "rrf_k": settings.rrf_k,
                 "dense_weight": settings.dense_weight,
                 "bm25_weight": settings.bm25_weight,
+                "date_boost": settings.date_boost,
             } | options
             embedder = embedder or SentenceTransformerEmbedder(settings.model_name, settings.batch_size)
         embedder = embedder or SentenceTransformerEmbedder(source.model)
@@ -174,7 +182,9 @@ class Retriever:
     def search(self, question: str, k: int | None = None, mode: Mode | None = None) -> list[Hit]:
         """The ``k`` passages most likely to answer ``question``, best first.
 
-        Date words in the question ("in March 2022", "last week") keep only articles of those dates.
+        Date words in the question put articles of those dates first ("in March 2022") or, when
+        the question clearly asks for them ("on 12 February", "articles from last week"), keep
+        only those.
         """
         return self.rank(question, mode or self.mode, k or self.top_k).hits[: k or self.top_k]
 
@@ -204,12 +214,14 @@ class Retriever:
         resolved = resolve_followup(question, history or [])
         ranking = self.rank(resolved, mode or self.mode, k or self.top_k)
         window = ranking.window
+        dates = f"{window.text}: {window.describe()}" if window is not None else None
         answer = self.composer.compose(
             resolved,
             ranking.hits[: k or self.top_k],
             ranking.query_vector,
             asked=question,
-            date_filter=f"{window.text}: {window.describe()}" if window is not None else None,
+            date_filter=dates if window is not None and window.explicit else None,
+            date_preferred=dates if window is not None and not window.explicit else None,
             max_citations=max_citations,
         )
         return answer, ranking.hits
@@ -229,38 +241,71 @@ class Retriever:
         return frozenset(a.id for a in self.reader.chunks.all_articles())
 
     def rank(self, question: str, mode: Mode, k: int, within: np.ndarray | None = None) -> Ranking:
-        """Passages best first; ``within`` (chunk ids) restricts the search to those chunks."""
+        """Passages best first; ``within`` (chunk ids) restricts the search to those chunks.
+
+        A date the question clearly asks for (``DateWindow.explicit``) keeps only articles of
+        those dates; any other date word searches everything and within the window, and lifts the
+        in-window passages by ``date_boost`` of the ranking's score spread.
+        """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if within is not None and not len(within):
             return Ranking([], self._embed_question(question), None)
         window = find_date_window(question, self.newest) if self.newest else None
-        allowed = self._allowed(window)
-        if within is not None:
-            allowed = within if allowed is None else np.intersect1d(allowed, within)
-            if not len(allowed):
-                window, allowed = None, within  # none of them of those dates: rank them all
-        elif allowed is not None and not len(allowed):
-            window, allowed = None, None  # no article of those dates: rank them all rather than none
+        in_window = self._allowed(window)
+        if in_window is not None and within is not None:
+            in_window = np.intersect1d(in_window, within)
+        if in_window is not None and not len(in_window):
+            window, in_window = None, None  # no article of those dates: rank them all rather than none
         query_vector = self._embed_question(question)
         pool = max(POOL, 4 * k)
-        dense: list[tuple[int, float]] = []
-        sparse: list[tuple[int, float]] = []
-        if mode != "bm25":
-            dense = self._dense(query_vector, pool, allowed)
-        if mode != "dense":
-            found = self.reader.lexical.search(question, pool, allowed)
-            sparse = list(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
-        if mode == "hybrid":
-            fused = (
-                score_fusion([dense, sparse], self.weights)
-                if self.fusion == "score"
-                else reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in sparse]], self.weights, self.rrf_k)
+        if window is not None and window.explicit:
+            pairs = self._scored(question, query_vector, mode, pool, in_window)
+        elif window is not None and in_window is not None:
+            # Searched within the window too, so no in-window passage is crowded out of the pool.
+            pairs = self._boosted(
+                self._scored(question, query_vector, mode, pool, within, in_window), in_window, self.date_boost
             )
-            pairs = [(r.id, r.score) for r in fused[:pool]]
         else:
-            pairs = dense if mode == "dense" else sparse
-        return Ranking(self._collapse(self._hits(pairs)), query_vector, window)
+            pairs = self._scored(question, query_vector, mode, pool, within)
+        return Ranking(self._collapse(self._hits(pairs[:pool])), query_vector, window)
+
+    def _scored(
+        self, question: str, query_vector: np.ndarray, mode: Mode, pool: int, *allowed: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        """(chunk id, score) best first, of the passages found among each of ``allowed`` (None: all)."""
+        dense: dict[int, float] = {}
+        sparse: dict[int, float] = {}
+        for ids in allowed:
+            if mode != "bm25":
+                dense.update(self._dense(query_vector, pool, ids))
+            if mode != "dense":
+                found = self.reader.lexical.search(question, pool, ids)
+                sparse.update(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
+        by_dense = sorted(dense.items(), key=lambda kv: -kv[1])
+        by_sparse = sorted(sparse.items(), key=lambda kv: -kv[1])
+        if mode != "hybrid":
+            return by_dense if mode == "dense" else by_sparse
+        fused = (
+            score_fusion([by_dense, by_sparse], self.weights)
+            if self.fusion == "score"
+            else reciprocal_rank_fusion([[i for i, _ in by_dense], [i for i, _ in by_sparse]], self.weights, self.rrf_k)
+        )
+        return [(r.id, r.score) for r in fused]
+
+    @staticmethod
+    def _boosted(pairs: list[tuple[int, float]], preferred: np.ndarray, boost: float) -> list[tuple[int, float]]:
+        """``pairs`` re-ranked with ``boost`` times their score spread added to the preferred ids'.
+
+        In units of the spread, the boost means the same for cosine, BM25 and fused scores.
+        """
+        if not pairs or boost == 0:
+            return pairs
+        scores = [s for _, s in pairs]
+        lift = boost * ((max(scores) - min(scores)) or 1.0)
+        inside = np.isin(np.fromiter((i for i, _ in pairs), np.int64, len(pairs)), preferred)
+        lifted = [(i, s + lift if hit else s) for (i, s), hit in zip(pairs, inside.tolist(), strict=True)]
+        return sorted(lifted, key=lambda pair: -pair[1])
 
     def _embed_question(self, question: str) -> np.ndarray:
         # The same question is often searched again (another mode, a retry): embed it once.

@@ -100,6 +100,12 @@ def test_date_windows_restrict_both_searches_without_missing_chunks(
         assert sorted(i for i in ids[0] if i >= 0) == sorted(allowed.tolist())  # every allowed one, none else
         hits = reader.lexical.search("Kyiv Scholz troops", 50, allowed)
         assert set(hits.ids.tolist()) <= set(allowed.tolist())
+        # The retriever over this backend: an explicit day filters, a month only mentioned is preferred.
+        retriever = Retriever.serve(reader, embedder=FakeEmbedder(), date_boost=1.0)
+        assert {h.article.date for h in retriever.search("Scholz troops Kyiv on 2 May 2023", k=10)} == {newest}
+        preferred = [h.article.date for h in retriever.search("Scholz troops Kyiv in May 2023", k=10)]
+        may = [d is not None and (d.year, d.month) == (2023, 5) for d in preferred]
+        assert may[:2] == [True, True] and not all(may)  # May's first, the seed article still there
     finally:
         reader.close()
 
