@@ -4,8 +4,8 @@ In threads, every answer's Python work (ranking, scoring sentences, composing) t
 from the event loop, which then waits its turn to read updates and send replies. Here each of
 ``answer_processes`` workers opens the index itself (its vectors memory-mapped, so the workers
 share one copy in the page cache) and the bot process only sends questions and receives answers.
-Questions that wait while a worker is busy go to it together as one batch: in the worker they are
-answered on threads whose question embeddings share one model call (index/embedder.py, Coalescer).
+Questions that wait while a worker is busy go to it together as one batch, whose questions are
+embedded in one call (``Retriever.answer_many``) and then ranked and answered one by one.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import asyncio
 import logging
 import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from newsbot.config.settings import Settings
@@ -23,10 +23,9 @@ from newsbot.retrieval.retriever import Retriever
 
 log = logging.getLogger(__name__)
 Opener = Callable[[Settings], Retriever]  # must pickle (a module-level function): workers call it
-MAX_BATCH = 16  # questions a worker takes at once; also its answering threads
+MAX_BATCH = 16  # questions a worker takes at once (the embedder's batch)
 
 _retriever: Retriever | None = None  # one per worker process
-_threads: ThreadPoolExecutor | None = None
 
 
 def open_for_answers(settings: Settings) -> Retriever:
@@ -41,10 +40,21 @@ def open_for_answers(settings: Settings) -> Retriever:
 
 
 def _start_worker(opener: Opener, settings: Settings) -> None:
-    global _retriever, _threads
+    global _retriever
     _retriever = opener(settings)
-    _threads = ThreadPoolExecutor(MAX_BATCH, thread_name_prefix="newsbot-worker")
     _retriever.embedder.embed_batch(["warm up"])  # the model loads lazily
+
+
+def _answer_batch(batch: list[tuple[str, list[Answer]]]) -> list[Answer | Exception]:
+    if _retriever is None:
+        raise RuntimeError("this worker has no index (its initializer did not run)")
+    if not batch:
+        return []
+    try:
+        # One embedding call for the whole batch, then each question's ranking and answer.
+        return list(_retriever.answer_many([q for q, _ in batch], [h for _, h in batch]))
+    except Exception:  # noqa: BLE001 - find the question that failed; the others are answered
+        return [_answer_one(question, history) for question, history in batch]
 
 
 def _answer_one(question: str, history: list[Answer]) -> Answer | Exception:
@@ -54,12 +64,6 @@ def _answer_one(question: str, history: list[Answer]) -> Answer | Exception:
         return _retriever.answer(question, history=history)
     except Exception as exc:  # noqa: BLE001 - one question's failure is its own, not its batch's
         return exc
-
-
-def _answer_batch(batch: list[tuple[str, list[Answer]]]) -> list[Answer | Exception]:
-    if _threads is None:
-        raise RuntimeError("this worker has no threads (its initializer did not run)")
-    return list(_threads.map(lambda item: _answer_one(*item), batch))
 
 
 @dataclass
