@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
     from newsbot.config.settings import Settings
 
-# HNSW graph settings: pgvector's defaults (m 16, ef_construction 64) measured in `newsbot bench`.
-HNSW_OPTIONS = "m = 16, ef_construction = 64"
+# HNSW graph settings: pgvector's defaults, measured in `newsbot bench --backend postgres`.
+HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64
+HNSW_OPTIONS = f"m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}"
 
 
 class PgWriter:
