@@ -501,7 +501,8 @@ def _recall(
     if not isinstance(pg, PgReader):
         raise TypeError(f"expected the postgres reader, got {type(pg).__name__}")
     default = settings.pg_ef_search
-    for ef in sorted({*EF_SEARCH, default}):
+    # At a synthetic size only the default: the sweep is for choosing it, on real vectors.
+    for ef in [default] if size.synthetic else sorted({*EF_SEARCH, default}):
         recall, lat = _searched(PgVectors(pg.pool, ef), queries, truth)
         is_default = ef == default and not size.synthetic
         report.add(
