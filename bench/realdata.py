@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from newsbot.bench.corpus import IndexedCorpus
 from newsbot.bench.records import BenchReport, Row
 from newsbot.bench.timing import Percentiles, time_each
+from newsbot.index.records import Article, Chunk, ChunkSentences
 from newsbot.index.store import ANN_KINDS, AnnKind, build_ann, ivf_lists, single_thread_search
 
 if TYPE_CHECKING:
@@ -68,31 +70,60 @@ class RealSets:
     cache: Path = CACHE
 
 
-def real_vectors(
-    settings: Settings, embedder: Embedder, where: RealSets, progress: Callable[[str], None] = lambda _: None
-) -> RealVectors:
-    """Indexes each real corpus into the eval cache (nothing is embedded when it is there already)
-    and reads back its exact chunk vectors."""
-    import faiss
+@dataclass(frozen=True, slots=True)
+class RealCorpus:
+    """Every real corpus's articles, chunks, vectors and sentences in one (chunk ids renumbered
+    from 0, paths under the set's name); ``counts`` says how many chunks came from each set."""
 
-    from newsbot.bench.corpus import faiss_store
+    corpus: IndexedCorpus
+    counts: dict[str, int]
+
+
+def real_corpus(
+    settings: Settings, embedder: Embedder, where: RealSets, progress: Callable[[str], None] = lambda _: None
+) -> RealCorpus:
+    """Indexes each real corpus into the eval cache (nothing is embedded when it is there already)
+    and reads back its records, exact vectors included."""
+    from newsbot.bench.corpus import load_indexed
     from newsbot.index.builder import IndexBuilder
-    from newsbot.index.folder import IndexReader
     from newsbot.retrieval.evaluate import cache_folder, load_dataset
 
-    parts, counts = [], {}
+    parts: dict[str, IndexedCorpus] = {}
     for name in where.sets:
         folder = cache_folder(load_dataset(where.root / name), where.cache)
         built = IndexBuilder.from_settings(settings, embedder).build(folder / "seeds", folder / "index")
         progress(f"{name}: {built.summary()}")
-        reader = IndexReader.open(folder / "index")
-        try:
-            flat = faiss_store(reader).flat
-            parts.append(faiss.downcast_index(flat.index).reconstruct_n(0, flat.ntotal))
-        finally:
-            reader.close()
-        counts[name] = len(parts[-1])
-    return RealVectors(np.ascontiguousarray(np.vstack(parts), dtype=np.float32), counts)
+        parts[name] = load_indexed(folder / "index")
+    return RealCorpus(_merged(parts), {name: len(part.chunks) for name, part in parts.items()})
+
+
+def _merged(parts: dict[str, IndexedCorpus]) -> IndexedCorpus:
+    articles: list[Article] = []
+    chunks: list[Chunk] = []
+    sentences: list[ChunkSentences] = []
+    for name, part in parts.items():
+        renamed: dict[str, str] = {}
+        for a in part.articles:  # the sets' corpora name their articles alike: each gets its own folder
+            articles.append(
+                Article(title=a.title, text=a.text, path=f"{name}/{a.path}", date=a.date, source=a.source, url=a.url)
+            )
+            renamed[a.id] = articles[-1].id
+        for c, s in zip(part.chunks, part.sentences, strict=True):
+            new_id = len(chunks)
+            chunks.append(replace(c, id=new_id, article_id=renamed[c.article_id]))
+            sentences.append(replace(s, chunk_id=new_id))
+    vectors = np.vstack([part.vectors for part in parts.values()]) if parts else np.zeros((0, 0), np.float32)
+    return IndexedCorpus(
+        articles, chunks, np.ascontiguousarray(vectors, np.float32), [a.title for a in articles], sentences
+    )
+
+
+def real_vectors(
+    settings: Settings, embedder: Embedder, where: RealSets, progress: Callable[[str], None] = lambda _: None
+) -> RealVectors:
+    """The chunk vectors of ``real_corpus``."""
+    real = real_corpus(settings, embedder, where, progress)
+    return RealVectors(real.corpus.vectors, real.counts)
 
 
 def recall_at(found: np.ndarray, truth: np.ndarray) -> float:

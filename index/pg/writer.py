@@ -11,6 +11,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
 
 import numpy as np
@@ -28,8 +29,22 @@ if TYPE_CHECKING:
 
     from newsbot.config.settings import Settings
 
-# HNSW graph settings: pgvector's defaults (m 16, ef_construction 64) measured in `newsbot bench`.
-HNSW_OPTIONS = "m = 16, ef_construction = 64"
+# HNSW graph settings: pgvector's defaults, measured in `newsbot bench --backend postgres`.
+HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64
+HNSW_OPTIONS = f"m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}"
+# Chunks buffered before their rows go to the server, one COPY per table: with an article or two
+# per COPY, round trips to the server took most of a build's write time.
+WRITE_BATCH = 2_000
+_CHUNK_TYPES = ["int8", "text", "int4", "int4", "int4", "int4", "int4", "text", "vector", "bytea", "text", "int4"]
+
+
+@dataclass
+class _Rows:
+    """Rows of added articles not yet sent to the server, table by table."""
+
+    articles: list[tuple] = field(default_factory=list)
+    chunks: list[tuple[str, Chunk, np.ndarray]] = field(default_factory=list)  # with the article's title
+    sentences: list[tuple] = field(default_factory=list)
 
 
 class PgWriter:
@@ -50,6 +65,7 @@ class PgWriter:
         # embeds between those calls and the writes, and its transaction (with any lock the
         # schema change takes) should not stay open while it does.
         self._pending: list[tuple[str, tuple]] = []
+        self._rows = _Rows()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, full: bool = False, lock_timeout: float = 0.0) -> PgWriter:
@@ -138,8 +154,10 @@ class PgWriter:
         return self.manifest
 
     def remove_article(self, path: str) -> None:
-        _, manifest = self._begun()
+        conn, manifest = self._begun()
         entry = manifest.articles.pop(path)
+        if self._rows.chunks or self._rows.articles:
+            self._write(conn)  # an article added before its removal goes in first, then goes
         self._pending.append(("DELETE FROM articles WHERE id = %s", (entry.id,)))
 
     def _flush(self, conn: psycopg.Connection) -> None:
@@ -153,9 +171,8 @@ class PgWriter:
         conn, manifest = self._begun()
         if len(vectors) != len(chunks):
             raise ValueError(f"{len(vectors)} vectors for {len(chunks)} chunks")
-        self._flush(conn)
-        conn.execute(
-            "INSERT INTO articles VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        rows = self._rows
+        rows.articles.append(
             (
                 article.id,
                 article.path,
@@ -165,50 +182,75 @@ class PgWriter:
                 article.url,
                 article.hash,
                 article.text,
-            ),
+            )
         )
-        words = stems([f"{article.title}\n{c.text}" for c in chunks])
-        with conn.cursor() as cur:
-            with cur.copy(
-                'COPY chunks (id, article_id, ordinal, start, "end", paragraph, paragraph_end, text, embedding, '
-                "minhash, lexemes, lexical_length) FROM STDIN"
-            ) as copy:
-                for c, v, w in zip(chunks, np.asarray(vectors, dtype=np.float32), words, strict=True):
-                    copy.write_row(
-                        (
-                            c.id,
-                            c.article_id,
-                            c.ordinal,
-                            c.start,
-                            c.end,
-                            c.paragraph,
-                            c.paragraph_end,
-                            c.text,
-                            v,
-                            signature(c.text).astype("<u4").tobytes(),
-                            " ".join(w),
-                            len(w),
-                        )
-                    )
-            with cur.copy("COPY postings (term, chunk_id, tf, length) FROM STDIN") as copy:
-                for c, w in zip(chunks, words, strict=True):
-                    for term, tf in Counter(w).items():
-                        copy.write_row((term, c.id, tf, len(w)))
-            with cur.copy("COPY sentences (chunk_id, spans, vectors, entities) FROM STDIN") as copy:
-                for s in sentences:
-                    copy.write_row(
-                        (
-                            s.chunk_id,
-                            [int(x) for pair in s.spans for x in pair],
-                            s.vectors.astype("<f2").tobytes(),
-                            to_bytes(s.entities) if s.entities is not None else None,
-                        )
-                    )
+        rows.chunks += [
+            (article.title, c, v) for c, v in zip(chunks, np.asarray(vectors, dtype=np.float32), strict=True)
+        ]
+        rows.sentences += [
+            (
+                s.chunk_id,
+                [int(x) for pair in s.spans for x in pair],
+                s.vectors.astype("<f2").tobytes(),
+                to_bytes(s.entities) if s.entities is not None else None,
+            )
+            for s in sentences
+        ]
         manifest.articles[article.path] = ArticleEntry(
             id=article.id, hash=article.hash, chunks=len(chunks), title=article.title
         )
         if chunks:
             manifest.next_chunk_id = max(manifest.next_chunk_id, chunks[-1].id + 1)
+        if len(rows.chunks) >= WRITE_BATCH:
+            self._write(conn)
+
+    def _write(self, conn: psycopg.Connection) -> None:
+        """The statements waiting to run, then the buffered rows, one COPY per table."""
+        self._flush(conn)
+        rows, self._rows = self._rows, _Rows()
+        # The words BM25 counts, stemmed in one call for the whole batch (it has a cost per call).
+        words = stems([f"{title}\n{c.text}" for title, c, _ in rows.chunks])
+        chunk_rows = [
+            (
+                c.id,
+                c.article_id,
+                c.ordinal,
+                c.start,
+                c.end,
+                c.paragraph,
+                c.paragraph_end,
+                c.text,
+                v,
+                signature(c.text).astype("<u4").tobytes(),
+                " ".join(w),
+                len(w),
+            )
+            for (_, c, v), w in zip(rows.chunks, words, strict=True)
+        ]
+        postings = [
+            (term, c.id, tf, len(w))
+            for (_, c, _), w in zip(rows.chunks, words, strict=True)
+            for term, tf in Counter(w).items()
+        ]
+        with conn.cursor() as cur:
+            for sql, batch, types in (
+                ("COPY articles (id, path, title, date, source, url, hash, text) FROM STDIN", rows.articles, None),
+                # Binary: a vector written as text costs ~2 ms (384 floats printed), as bytes nothing.
+                (
+                    'COPY chunks (id, article_id, ordinal, start, "end", paragraph, paragraph_end, text, embedding, '
+                    "minhash, lexemes, lexical_length) FROM STDIN (FORMAT BINARY)",
+                    chunk_rows,
+                    _CHUNK_TYPES,
+                ),
+                ("COPY postings (term, chunk_id, tf, length) FROM STDIN", postings, None),
+                ("COPY sentences (chunk_id, spans, vectors, entities) FROM STDIN", rows.sentences, None),
+            ):
+                if batch:
+                    with cur.copy(sql) as copy:
+                        if types is not None:
+                            copy.set_types(types)
+                        for row in batch:
+                            copy.write_row(row)
 
     def write_bm25(self) -> None:
         """Nothing to do: each article's postings were written with it, and the statistics BM25
@@ -216,7 +258,7 @@ class PgWriter:
 
     def commit(self) -> str:
         conn, manifest = self._begun()
-        self._flush(conn)
+        self._write(conn)
         if self._index_after:
             conn.execute(
                 f"CREATE INDEX {HNSW_INDEX} ON chunks USING hnsw (embedding vector_ip_ops) WITH ({HNSW_OPTIONS})"

@@ -119,6 +119,6 @@ def test_only_must_name_sections() -> None:
     result = CliRunner().invoke(app, ["bench", "--only", "bot", "--only", "speed"])
     assert result.exit_code == 2
     assert (
-        "--only must name sections among indexing, cold-start, latency, recall, faiss, bot, got 'speed'"
+        "--only must name sections among indexing, cold-start, latency, recall, faiss, bot, postgres, got 'speed'"
         in result.output
     )

@@ -5,7 +5,6 @@ exhaustive probe, queueing subtracted), never against a time."""
 from __future__ import annotations
 
 import ast
-import json
 import tomllib
 from pathlib import Path
 
@@ -13,10 +12,11 @@ import numpy as np
 import pytest
 
 from newsbot.bench.bot_driver import DriverPlan, Timed
-from newsbot.bench.realdata import RealSets, bench_real_recall, real_questions, recall_at
+from newsbot.bench.realdata import bench_real_recall, real_questions, recall_at
 from newsbot.bench.records import BenchReport
 from newsbot.bench.throughput import Burst, Queued, SendClock, bench_bot
 from newsbot.config.settings import load_settings
+from tests.bench.helpers import tiny_set
 from tests.bot.conftest import ARTICLES, fake_factory, write_corpus
 from tests.conftest import ROOT
 from tests.fakes.embedder import FakeEmbedder, open_with_fake_embedder
@@ -52,21 +52,8 @@ def test_recall_is_the_share_of_the_true_top_k_found() -> None:
     assert recall_at(found, truth) == pytest.approx((2 / 4 + 1) / 2)
 
 
-def _tiny_set(root: Path) -> RealSets:
-    folder = root / "tiny"
-    folder.mkdir(parents=True)
-    docs = [{"id": f"d{i}", "title": a["title"], "text": a["text"]} for i, a in enumerate(ARTICLES)]
-    (folder / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
-    queries = [
-        {"id": "q1", "question": "When does Scholz visit Kyiv?", "answers": ["February 14"], "doc_ids": ["d0"]},
-        {"id": "q2", "question": "Did the central bank change rates?", "answers": [], "doc_ids": ["d2"]},
-    ]
-    (folder / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries))
-    return RealSets(root, ("tiny",), root / "cache")
-
-
 def test_real_recall_indexes_once_and_an_exhaustive_probe_finds_everything(tmp_path: Path) -> None:
-    where = _tiny_set(tmp_path / "eval")
+    where = tiny_set(tmp_path / "eval")
     embedder = FakeEmbedder()
     report = BenchReport(quick=True)
     bench_real_recall(report, load_settings(), embedder, embedder, where=where, kinds=("ivf-flat", "hnsw"))

@@ -66,3 +66,30 @@ def test_sentence_vectors_pooled_from_the_passage_pass_rank_like_the_real_model(
     alone = real_embedder.embed_batch([first, second])
     assert np.argmax(pooled @ question) == np.argmax(alone @ question) == 1
     assert (pooled * alone).sum(axis=1).min() > 0.5  # near the sentences embedded on their own
+
+
+def test_newsbot_index_and_ask_on_postgres(pg_url: str, seeds_copy, tmp_path):
+    """The README's postgres commands: `newsbot index && newsbot ask` with the index in PostgreSQL."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(ROOT),
+        "NEWSBOT_BACKEND": "postgres",
+        "NEWSBOT_DATABASE_URL": pg_url,
+    }
+    where = ["--seeds", str(seeds_copy), "--index", str(tmp_path / "local")]
+
+    def newsbot(*args: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "newsbot", *args, *where]
+        return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+    built = newsbot("index")
+    assert built.returncode == 0, built.stderr
+    assert "added 1" in built.stderr and "postgresql://" in built.stderr and pg_url not in built.stderr
+    asked = newsbot("ask", "--json", SEED_QUESTION)
+    assert asked.returncode == 0, asked.stderr
+    result = json.loads(asked.stdout)
+    assert result["confident"] is True
+    assert "February 14-15" in result["citations"][0]["excerpt"]
+    assert "added" not in asked.stderr  # answered from the database, not built again

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from newsbot import command
 from newsbot.cli import common as cli
 from newsbot.index.pg.schema import LATEST
+from newsbot.testing.postgres import PgServer
 from tests.conftest import SEED_QUESTION
 from tests.fakes.embedder import FakeEmbedder
-from tests.fakes.postgres import PgServer
 
 runner = CliRunner()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.fakes.postgres import PgServer
+from newsbot.testing.postgres import PgServer
 
 
 def test_server_has_pgvector_and_checks_passwords(pg_server: PgServer, pg_url: str) -> None:

