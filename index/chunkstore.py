@@ -15,7 +15,6 @@ from newsbot.index.minhash import signature
 from newsbot.index.records import Article, ArticleInfo, Chunk, ChunkSentences
 
 CHUNKS = "chunks.sqlite"
-MMAP_BYTES = 1 << 30  # address space, not memory: pages are read on demand
 CACHE_KIB = 512
 
 SCHEMA = """
@@ -126,10 +125,10 @@ class ChunkStore:
         self._days: tuple[np.ndarray, np.ndarray] | None = None
 
     def _connect(self) -> sqlite3.Connection:
-        # Memory-mapped reads come from the OS page cache that every connection (and process)
-        # shares, so a connection's own cache can stay small.
+        # Each thread's connection keeps a small page cache of its own; the file's pages are shared
+        # in the OS page cache. (Memory-mapping the file instead counted every page a question
+        # touched in the serving process's RSS: 1.27x -> 1.82x at 100k chunks.)
         db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-        db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         with self._lock:
             self._connections.append(db)
