@@ -6,6 +6,7 @@ altered. The chunk vector column gets its dimension at the first build (the mode
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from newsbot.index.manifest import DatabaseProblem, IndexNotFound
@@ -88,7 +89,12 @@ CREATE TABLE follow_looked (
 )
 LATEST = MIGRATIONS[-1][0]
 # Every table the migrations create, so that all of newsbot's can be dropped (the benchmark's clean-up).
-TABLES = ("postings", "sentences", "chunks", "articles", "meta", "schema_version")
+# Every table the migrations create, newest first, and the version table: what drop_schema drops
+# (read off the migrations, so a table a new migration adds is never left behind).
+TABLES = (
+    *reversed([name for _, sql in MIGRATIONS for name in re.findall(r"CREATE TABLE (\w+)", sql)]),
+    "schema_version",
+)
 
 
 def stored_version(conn: psycopg.Connection) -> int:
