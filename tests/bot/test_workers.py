@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from newsbot.bot.workers import AnswerWorkers
 from newsbot.config.settings import Settings
 from newsbot.retrieval.retriever import Retriever
+from newsbot.testing.bot_api import FakeBotApi
+from newsbot.testing.telegram_html import visible_text
 from tests.bot.conftest import ADMIN, ARTICLES, run, running_bot, write_corpus
+from tests.conftest import SEED_QUESTION
 from tests.fakes.embedder import FakeEmbedder, open_with_fake_embedder
 
 QUESTION = "when does Scholz visit Kyiv?"
@@ -85,3 +93,56 @@ def test_the_bot_answers_from_workers_and_a_reindex_moves_them_to_the_new_index(
             assert "Kito" in found[0].params["text"]
 
     run(scenario())
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(300)
+def test_newsbot_serve_answers_from_its_worker_processes_with_the_real_model(seeds_copy: Path, tmp_path: Path) -> None:
+    # The command as a user runs it, workers and all: nothing swapped for a fake.
+    async def scenario() -> str:
+        async with FakeBotApi() as api:
+            env = os.environ | {
+                "TELEGRAM_BOT_TOKEN": api.token,
+                "NEWSBOT_TELEGRAM_API_URL": api.base_url,
+                "NEWSBOT_SEEDS_DIR": str(seeds_copy),
+                "NEWSBOT_INDEX_DIR": str(tmp_path / "index"),
+                "NEWSBOT_ANSWER_PROCESSES": "2",
+            }
+            process = subprocess.Popen(
+                [sys.executable, "-m", "newsbot", "serve"],
+                env=env,
+                cwd=tmp_path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            try:
+                await api.message(SEED_QUESTION)
+                [sent] = await api.wait_for("sendMessage", timeout=240)
+                assert "February 14-15" in visible_text(sent.params["text"])
+                workers = [p for p in child_commands(process.pid) if "spawn_main" in p]
+                assert len(workers) >= 2, workers
+            finally:
+                process.send_signal(signal.SIGINT)
+                output, _ = await asyncio.to_thread(process.communicate, timeout=60)
+            assert process.returncode == 0, output
+            return output
+
+    output = run(scenario())
+    assert "Traceback" not in output
+
+
+def child_commands(pid: int) -> list[str]:
+    """The command lines of ``pid``'s child processes, read from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if parent == pid:
+                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
