@@ -149,8 +149,8 @@ async def _serve_until_done(
 async def _run_bot(app: Application, results: asyncio.StreamReader) -> bytes:
     """Runs the bot until the driver prints its results (or gives up); returns that line."""
     updater = app.updater
-    if updater is None or app.post_init is None:  # build_application makes both
-        raise RuntimeError("the bot application has no updater or post_init to drive")
+    if updater is None or app.post_init is None or app.post_stop is None or app.post_shutdown is None:
+        raise RuntimeError("the bot application has no updater or post_init/stop/shutdown hooks to drive")
     await app.initialize()
     await app.post_init(app)
     await updater.start_polling(poll_interval=0.0, timeout=1)
@@ -160,8 +160,12 @@ async def _run_bot(app: Application, results: asyncio.StreamReader) -> bytes:
     finally:
         if updater.running:
             await updater.stop()
+        # The hooks run_polling runs: they stop the feed poll and the index watch, and close the
+        # bot state and the answer workers (left running, their processes outlived the bench).
         await app.stop()
+        await app.post_stop(app)
         await app.shutdown()
+        await app.post_shutdown(app)
 
 
 def _tail(log: Any) -> str:

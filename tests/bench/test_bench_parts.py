@@ -5,6 +5,7 @@ exhaustive probe, queueing subtracted), never against a time."""
 from __future__ import annotations
 
 import ast
+import os
 import tomllib
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from newsbot.bench.throughput import Burst, Queued, SendClock, bench_bot
 from newsbot.config.settings import load_settings
 from tests.bench.helpers import tiny_set
 from tests.bot.conftest import ARTICLES, fake_factory, write_corpus
+from tests.bot.test_workers import child_commands
 from tests.conftest import ROOT
 from tests.fakes.embedder import FakeEmbedder, open_with_fake_embedder
 
@@ -143,3 +145,5 @@ def test_the_bot_bench_measures_answering_in_worker_processes(tmp_path: Path) ->
     rows = {r.metric: r for r in report.rows}
     answers = rows[f"2 chats at once, send_rate 1000/s, {variant}: answers/s (1 rounds)"]
     assert answers.value > 0 and answers.note.startswith("2 answers, 0 error replies") and answers.target is None
+    # The bench stops the bot as run_polling would: no answer worker outlives it.
+    assert not [c for c in child_commands(os.getpid()) if "spawn_main" in c]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -137,3 +140,33 @@ async def running_bot(
 def run(coro: Any) -> Any:
     """Drives one async scenario (the suite does not use pytest-asyncio)."""
     return asyncio.run(coro)
+
+
+@dataclass
+class ServeProcess:
+    """`newsbot serve` in a process of its own; ``output`` is what it printed, once it has stopped."""
+
+    process: subprocess.Popen[str]
+    output: str = ""
+
+
+@asynccontextmanager
+async def serve_process(
+    api: FakeBotApi, seeds: Path, index: Path, argv: list[str], cwd: Path, **env: str
+) -> AsyncIterator[ServeProcess]:
+    """Runs ``argv`` (a `newsbot serve` command) against ``api`` on these folders; stops it with
+    SIGINT afterwards, as Ctrl+C would, while the fake API goes on answering."""
+    full_env = os.environ | {
+        "TELEGRAM_BOT_TOKEN": api.token,
+        "NEWSBOT_TELEGRAM_API_URL": api.base_url,
+        "NEWSBOT_SEEDS_DIR": str(seeds),
+        "NEWSBOT_INDEX_DIR": str(index),
+        **env,
+    }
+    process = subprocess.Popen(argv, env=full_env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    running = ServeProcess(process)
+    try:
+        yield running
+    finally:
+        process.send_signal(signal.SIGINT)
+        running.output, _ = await asyncio.to_thread(process.communicate, timeout=60)

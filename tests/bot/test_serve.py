@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import signal
-import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -19,7 +16,7 @@ from typer.testing import CliRunner, Result
 from newsbot.command import app
 from newsbot.config.settings import Settings
 from newsbot.testing.bot_api import FakeBotApi, Faults
-from tests.bot.conftest import ROOT_DIR, run, running_bot
+from tests.bot.conftest import ROOT_DIR, run, running_bot, serve_process
 
 
 def free_port() -> int:
@@ -99,32 +96,15 @@ def test_newsbot_serve_answers_over_long_polling_and_keeps_the_token_out_of_logs
 
     async def scenario() -> str:
         async with FakeBotApi() as api:
-            env = os.environ | {
-                "TELEGRAM_BOT_TOKEN": api.token,
-                "NEWSBOT_TELEGRAM_API_URL": api.base_url,
-                "NEWSBOT_SEEDS_DIR": str(seeds),
-                "NEWSBOT_INDEX_DIR": str(tmp_path / "index"),
-                "NEWSBOT_MIN_CONFIDENCE": "0.05",
-                "PYTHONPATH": str(ROOT_DIR),
-            }
-            process = subprocess.Popen(
-                [sys.executable, "-c", launcher],
-                env=env,
-                cwd=tmp_path,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            try:
+            argv = [sys.executable, "-c", launcher]
+            async with serve_process(
+                api, seeds, tmp_path / "index", argv, tmp_path, NEWSBOT_MIN_CONFIDENCE="0.05", PYTHONPATH=str(ROOT_DIR)
+            ) as served:
                 await api.message("when does Scholz visit Kyiv?")
                 [sent] = await api.wait_for("sendMessage", timeout=120)
                 assert "February 14" in sent.params["text"]
-            finally:
-                process.send_signal(signal.SIGINT)
-                # The fake API must keep answering while the bot shuts down.
-                output, _ = await asyncio.to_thread(process.communicate, timeout=60)
-            assert process.returncode == 0, output
-            return output
+            assert served.process.returncode == 0, served.output
+            return served.output
 
     output = run(scenario())
     assert "serving 3 articles by long polling" in output

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from newsbot.config.settings import Settings
 from newsbot.retrieval.retriever import Retriever
 from newsbot.testing.bot_api import FakeBotApi
 from newsbot.testing.telegram_html import visible_text
-from tests.bot.conftest import ADMIN, ARTICLES, run, running_bot, write_corpus
+from tests.bot.conftest import ADMIN, ARTICLES, run, running_bot, serve_process, write_corpus
 from tests.conftest import SEED_QUESTION
 from tests.fakes.embedder import FakeEmbedder, open_with_fake_embedder
 
@@ -101,32 +99,17 @@ def test_newsbot_serve_answers_from_its_worker_processes_with_the_real_model(see
     # The command as a user runs it, workers and all: nothing swapped for a fake.
     async def scenario() -> str:
         async with FakeBotApi() as api:
-            env = os.environ | {
-                "TELEGRAM_BOT_TOKEN": api.token,
-                "NEWSBOT_TELEGRAM_API_URL": api.base_url,
-                "NEWSBOT_SEEDS_DIR": str(seeds_copy),
-                "NEWSBOT_INDEX_DIR": str(tmp_path / "index"),
-                "NEWSBOT_ANSWER_PROCESSES": "2",
-            }
-            process = subprocess.Popen(
-                [sys.executable, "-m", "newsbot", "serve"],
-                env=env,
-                cwd=tmp_path,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            try:
+            argv = [sys.executable, "-m", "newsbot", "serve"]
+            async with serve_process(
+                api, seeds_copy, tmp_path / "index", argv, tmp_path, NEWSBOT_ANSWER_PROCESSES="2"
+            ) as served:
                 await api.message(SEED_QUESTION)
                 [sent] = await api.wait_for("sendMessage", timeout=240)
                 assert "February 14-15" in visible_text(sent.params["text"])
-                workers = [p for p in child_commands(process.pid) if "spawn_main" in p]
+                workers = [p for p in child_commands(served.process.pid) if "spawn_main" in p]
                 assert len(workers) >= 2, workers
-            finally:
-                process.send_signal(signal.SIGINT)
-                output, _ = await asyncio.to_thread(process.communicate, timeout=60)
-            assert process.returncode == 0, output
-            return output
+            assert served.process.returncode == 0, served.output
+            return served.output
 
     output = run(scenario())
     assert "Traceback" not in output
