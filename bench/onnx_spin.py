@@ -25,24 +25,6 @@ def _cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def _embedder(folder: Path, spinning: bool) -> OnnxEmbedder:
-    import onnxruntime as ort
-
-    embedder = OnnxEmbedder(folder)
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.enable_cpu_mem_arena = False
-    options.enable_mem_pattern = False
-    flag = "1" if spinning else "0"
-    options.add_session_config_entry("session.intra_op.allow_spinning", flag)
-    options.add_session_config_entry("session.inter_op.allow_spinning", flag)
-    # The same session newsbot makes, but for the one setting measured.
-    embedder.__dict__["session"] = ort.InferenceSession(
-        str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"]
-    )
-    return embedder
-
-
 def _per_question(embedder: OnnxEmbedder, questions: list[str]) -> tuple[float, float]:
     embedder.embed_batch(["warm up"])
     cpu, wall = _cpu(), time.perf_counter()
@@ -66,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     figures: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
     for run in range(args.runs):
         for spinning in (True, False) if run % 2 == 0 else (False, True):
-            figures[spinning].append(_per_question(_embedder(folder, spinning), questions))
+            figures[spinning].append(_per_question(OnnxEmbedder(folder, spinning=spinning), questions))
     with open("/proc/loadavg") as load:
         print(f"{len(questions)} questions one at a time, {args.runs} runs each; load {load.read().split()[0]}")
     for spinning, runs in figures.items():

@@ -72,10 +72,7 @@ class Newsbot:
         # The model loads lazily; pay that (~10 s) now rather than on the first user's question.
         await asyncio.to_thread(retriever.embedder.embed_batch, ["warm up"])
         self._served = Served(retriever)
-        if self.settings.answer_workers():
-            self._workers = await AnswerWorkers(
-                self.settings, self.settings.answer_workers(), self.answer_opener
-            ).start()
+        self._workers = await self._start_workers()
 
     @property
     def retriever(self) -> Retriever | None:
@@ -107,7 +104,7 @@ class Newsbot:
         fresh = None
         if self._workers is not None:
             try:
-                fresh = await AnswerWorkers(self.settings, self.settings.answer_workers(), self.answer_opener).start()
+                fresh = await self._start_workers()
             except Exception:
                 retriever.close()
                 raise
@@ -118,6 +115,11 @@ class Newsbot:
             replaced, self._workers = self._workers, fresh
             if replaced is not None:
                 await replaced.close()
+
+    async def _start_workers(self) -> AnswerWorkers | None:
+        """Answer workers on the latest index, as ``answer_processes`` asks (None: threads)."""
+        processes = self.settings.answer_workers()
+        return await AnswerWorkers(self.settings, processes, self.answer_opener).start() if processes else None
 
     async def close(self) -> None:
         if self._workers is not None:

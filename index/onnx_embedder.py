@@ -159,7 +159,7 @@ def export_onnx(embedder: SentenceTransformerEmbedder, index_dir: Path) -> Path:
 class OnnxEmbedder:
     """Mean-pooled, normalised MiniLM vectors from onnxruntime: the sentence-transformers recipe."""
 
-    def __init__(self, folder: Path, batch_size: int = 16) -> None:
+    def __init__(self, folder: Path, batch_size: int = 16, *, spinning: bool = False) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.folder = Path(folder)
@@ -169,6 +169,7 @@ class OnnxEmbedder:
         self.max_tokens = info.max_seq_length - 2
         self.max_seq_length = info.max_seq_length
         self.batch_size = batch_size
+        self.spinning = spinning  # onnxruntime's default; off here (see session), on only to measure it
 
     @cached_property
     def session(self) -> InferenceSession:
@@ -183,8 +184,8 @@ class OnnxEmbedder:
         # No spinning: onnxruntime's threads otherwise busy-wait after every call, which doubled the
         # CPU time of a question's embedding here (14.8 -> 7.8 ms) and takes the cores the
         # answering threads and the bot's event loop need (bench/onnx_spin.py).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+        for pool in ("intra_op", "inter_op"):
+            options.add_session_config_entry(f"session.{pool}.allow_spinning", "1" if self.spinning else "0")
         return ort.InferenceSession(str(self.folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
 
     @cached_property
