@@ -72,6 +72,12 @@ class RetryingRateLimiter(AIORateLimiter):
         super().__init__(**limits)
         self.attempts = attempts
         self.first_pause = first_pause
+        self._waiting = 0
+
+    @property
+    def waiting(self) -> int:
+        """Calls now waiting for the send budget (not yet let through)."""
+        return self._waiting
 
     async def process_request(
         self,
@@ -82,15 +88,29 @@ class RetryingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> JSON:
+        waits = True
+        self._waiting += 1
+
+        async def let_through(*call_args: Any, **call_kwargs: Any) -> JSON:
+            nonlocal waits
+            if waits:
+                waits = False
+                self._waiting -= 1
+            return await callback(*call_args, **call_kwargs)
+
         async def once() -> JSON:
             return await super(RetryingRateLimiter, self).process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
+                let_through, args, kwargs, endpoint, data, rate_limit_args
             )
 
         attempts = 1 if endpoint in self.NOT_RETRIED else self.attempts
-        return await retried(
-            once, endpoint, attempts, self.first_pause, retryable=lambda exc: not isinstance(exc, BadRequest)
-        )
+        try:
+            return await retried(
+                once, endpoint, attempts, self.first_pause, retryable=lambda exc: not isinstance(exc, BadRequest)
+            )
+        finally:
+            if waits:  # cancelled or refused before it was let through
+                self._waiting -= 1
 
 
 class RetryingUpdatesRequest(UpdatesRequest):

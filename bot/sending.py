@@ -13,11 +13,13 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
 from newsbot.bot.render import split_html
+from newsbot.bot.retry import RetryingRateLimiter
 from newsbot.bot.state import Context
 
 log = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+CONGESTED_RECHECK = 1.0  # seconds before "typing…" looks at a busy send budget again
 
 
 async def reply(update: Update, html: str) -> None:
@@ -51,11 +53,16 @@ def keyboard(turn_id: int, *, sources: bool = True) -> InlineKeyboardMarkup:
 @contextlib.asynccontextmanager
 async def typing(context: Context, chat_id: int, after: float = 0.0) -> AsyncIterator[None]:
     """Shows "typing…" (Telegram keeps it ~5 s per call) while the body runs, once it has run
-    ``after`` seconds: a quick answer needs no indicator, and each one spends the send budget."""
+    ``after`` seconds: a quick answer needs no indicator, and each one spends the send budget.
+    While messages wait for that budget the indicator waits too: it would only delay answers."""
+    limiter = context.bot.rate_limiter
 
     async def keep_typing() -> None:
         await asyncio.sleep(after)
         while True:
+            if isinstance(limiter, RetryingRateLimiter) and limiter.waiting:
+                await asyncio.sleep(CONGESTED_RECHECK)
+                continue
             try:
                 await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
             except TelegramError as exc:  # cosmetic; never let it cost the answer

@@ -193,7 +193,12 @@ class Settings(BaseSettings):
         description="Bot API calls per second across all chats: Telegram allows about 30 for free; "
         "raise it only for a bot with paid broadcasts (up to 1000).",
     )
-    typing_after: float = Field(0.5, ge=0, description="Seconds an answer may take before the chat shows 'typing…'.")
+    typing_after: float = Field(
+        1.0,
+        ge=0,
+        description="Seconds an answer may take before the chat shows 'typing…' (within ~1 s a reply "
+        "reads as immediate; each indicator spends a Bot API call).",
+    )
     answer_processes: Annotated[int, Field(ge=0, le=64)] | Literal["auto"] = Field(
         "auto",
         description="Worker processes that answer the bot's questions (0: threads in the bot's own process; "
