@@ -85,16 +85,30 @@ def real_corpus(
     """Indexes each real corpus into the eval cache (nothing is embedded when it is there already)
     and reads back its records, exact vectors included."""
     from newsbot.bench.corpus import load_indexed
+
+    parts = {name: load_indexed(cached_index(name, settings, embedder, where, progress).index) for name in where.sets}
+    return RealCorpus(_merged(parts), {name: len(part.chunks) for name, part in parts.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class CachedIndex:
+    """A question set's corpus as `newsbot eval` indexes it: its seeds folder and index folder."""
+
+    seeds: Path
+    index: Path
+
+
+def cached_index(
+    name: str, settings: Settings, embedder: Embedder, where: RealSets, progress: Callable[[str], None] = lambda _: None
+) -> CachedIndex:
+    """The set's corpus indexed in the eval cache (nothing is embedded when it is there already)."""
     from newsbot.index.builder import IndexBuilder
     from newsbot.retrieval.evaluate import cache_folder, load_dataset
 
-    parts: dict[str, IndexedCorpus] = {}
-    for name in where.sets:
-        folder = cache_folder(load_dataset(where.root / name), where.cache)
-        built = IndexBuilder.from_settings(settings, embedder).build(folder / "seeds", folder / "index")
-        progress(f"{name}: {built.summary()}")
-        parts[name] = load_indexed(folder / "index")
-    return RealCorpus(_merged(parts), {name: len(part.chunks) for name, part in parts.items()})
+    folder = cache_folder(load_dataset(where.root / name), where.cache)
+    built = IndexBuilder.from_settings(settings, embedder).build(folder / "seeds", folder / "index")
+    progress(f"{name}: {built.summary()}")
+    return CachedIndex(folder / "seeds", folder / "index")
 
 
 def _merged(parts: dict[str, IndexedCorpus]) -> IndexedCorpus:

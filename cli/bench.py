@@ -43,7 +43,8 @@ def bench(
         typer.Option(
             "--articles",
             min=1,
-            help="News articles to index for the indexing figures (default: all 1,657; 24 with --quick).",
+            help="News articles to index for the indexing figures (default: all 1,657; 24 with --quick); "
+            "the other sections serve the whole news corpus (with --quick: these articles).",
             show_default=False,
         ),
     ] = None,
