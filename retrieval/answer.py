@@ -268,6 +268,8 @@ class AnswerComposer:
         asked = question_stems(question)
         found: list[tuple[Hit, int, int, dict[str, float], tuple[Entity, ...] | None]] = []
         unknown = float((weights == 0).mean()) if terms and self.idf else 0.0
+        # Scalars hoisted out of the sentence loop: numpy calls on tiny arrays cost microseconds each.
+        weight_total, term_count = weights.sum(), np.float32(len(terms))
         for hit, sentences in zip(hits, self.sentences.get([h.chunk for h in hits]), strict=True):
             if not sentences.spans:
                 continue
@@ -279,12 +281,15 @@ class AnswerComposer:
                 text = hit.chunk.text[s:e]
                 entities = within(stored, s, e) if stored is not None else None
                 present = stems(text)
-                matched = np.asarray([t in present for t in terms], dtype=np.float32)
+                hits_in = [t in present for t in terms]
                 side = [similarity[j] for j in (i - 1, i + 1) if 0 <= j < len(similarity)]
                 row = {
                     "similarity": float(sim),
-                    "overlap": float(matched.mean()) if terms else 0.0,
-                    "idf_overlap": float(matched @ weights / weights.sum()) if terms and weights.sum() else 0.0,
+                    # float32 arithmetic, as the mean of a float32 array gives
+                    "overlap": float(np.float32(sum(hits_in)) / term_count) if terms else 0.0,
+                    "idf_overlap": float(np.asarray(hits_in, dtype=np.float32) @ weights / weight_total)
+                    if terms and weight_total
+                    else 0.0,
                     "passage_score": hit.score / top_score,
                     "inverse_rank": 1.0 / hit.rank,
                     "typed": float(bool(kind and candidates(question, text, kind, entities, asked))),
