@@ -268,8 +268,8 @@ class PgWriter:
                 cur.execute(_COUNT, (list(df), list(df.values())))
 
     def write_bm25(self) -> None:
-        """Nothing to do: each article's postings were written with it, and the statistics BM25
-        needs (chunk count, total length) are updated by ``commit``."""
+        """Nothing to do: each article's postings and its words' document frequencies were written
+        with it, and the statistics BM25 needs (chunk count, total length) are updated by ``commit``."""
 
     def commit(self) -> str:
         conn, manifest = self._begun()
