@@ -289,10 +289,10 @@ class PgWriter:
         conn.commit()
         self.manifest = None
         # Index-only scans of the postings skip the table only on pages the visibility map marks
-        # all-visible; until a vacuum passes, every new posting is a table read (at 100k chunks a
-        # question read ~13,000 pages that way). Autovacuum would get there, at a time of its
-        # choosing; the build does it now, after its commit: readers never wait on it, and a
-        # build killed here has already published its state.
+        # all-visible; until a vacuum passes, every new posting is also a table read (at 100k
+        # chunks, ~33,000 table pages for one question's postings). Autovacuum would get there,
+        # at a time of its choosing; the build does it now, after its commit: readers never wait
+        # on it, and a build killed here has already published its state.
         conn.autocommit = True
         conn.execute("VACUUM (ANALYZE) postings, terms")
         return f"generation {row[0] if row else '?'}"
