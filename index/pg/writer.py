@@ -35,6 +35,15 @@ HNSW_OPTIONS = f"m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}"
 # Chunks buffered before their rows go to the server, one COPY per table: with an article or two
 # per COPY, round trips to the server took most of a build's write time.
 WRITE_BATCH = 2_000
+# Document frequencies (table ``terms``), kept in step with the postings in the build's transaction.
+_COUNT = (
+    "INSERT INTO terms (term, df) SELECT * FROM unnest(%s::text[], %s::int[]) "
+    "ON CONFLICT (term) DO UPDATE SET df = terms.df + excluded.df"
+)
+_UNCOUNT = (
+    "UPDATE terms t SET df = t.df - gone.n FROM (SELECT p.term, count(*) AS n FROM postings p "
+    "JOIN chunks c ON c.id = p.chunk_id WHERE c.article_id = %s GROUP BY p.term) gone WHERE t.term = gone.term"
+)
 _CHUNK_TYPES = ["int8", "text", "int4", "int4", "int4", "int4", "int4", "text", "vector", "bytea", "text", "int4"]
 
 
@@ -142,6 +151,7 @@ class PgWriter:
             self.manifest = before.model_copy(deep=True)
             return self.manifest
         self._pending.append(("DELETE FROM articles", ()))  # cascades to chunks, sentences and postings
+        self._pending.append(("DELETE FROM terms", ()))
         if before is None or before.dimension != dimension:
             # The column takes the model's dimension; the graph is built once the rows are in.
             self._pending.append((f"DROP INDEX IF EXISTS {HNSW_INDEX}", ()))
@@ -158,6 +168,8 @@ class PgWriter:
         entry = manifest.articles.pop(path)
         if self._rows.chunks or self._rows.articles:
             self._write(conn)  # an article added before its removal goes in first, then goes
+        # Its words' document frequencies go down by the postings the cascade is about to delete.
+        self._pending.append((_UNCOUNT, (entry.id,)))
         self._pending.append(("DELETE FROM articles WHERE id = %s", (entry.id,)))
 
     def _flush(self, conn: psycopg.Connection) -> None:
@@ -232,6 +244,7 @@ class PgWriter:
             for (_, c, _), w in zip(rows.chunks, words, strict=True)
             for term, tf in Counter(w).items()
         ]
+        df = Counter(term for term, *_ in postings)
         with conn.cursor() as cur:
             for sql, batch, types in (
                 ("COPY articles (id, path, title, date, source, url, hash, text) FROM STDIN", rows.articles, None),
@@ -251,14 +264,17 @@ class PgWriter:
                             copy.set_types(types)
                         for row in batch:
                             copy.write_row(row)
+            if df:
+                cur.execute(_COUNT, (list(df), list(df.values())))
 
     def write_bm25(self) -> None:
-        """Nothing to do: each article's postings were written with it, and the statistics BM25
-        needs (chunk count, total length) are updated by ``commit``."""
+        """Nothing to do: each article's postings and its words' document frequencies were written
+        with it, and the statistics BM25 needs (chunk count, total length) are updated by ``commit``."""
 
     def commit(self) -> str:
         conn, manifest = self._begun()
         self._write(conn)
+        conn.execute("DELETE FROM terms WHERE df = 0")  # words whose last chunk went
         if self._index_after:
             conn.execute(
                 f"CREATE INDEX {HNSW_INDEX} ON chunks USING hnsw (embedding vector_ip_ops) WITH ({HNSW_OPTIONS})"
@@ -272,4 +288,11 @@ class PgWriter:
         ).fetchone()
         conn.commit()
         self.manifest = None
+        # Index-only scans of the postings skip the table only on pages the visibility map marks
+        # all-visible; until a vacuum passes, every new posting is also a table read (at 100k
+        # chunks, ~33,000 table pages for one question's postings). Autovacuum would get there,
+        # at a time of its choosing; the build does it now, after its commit: readers never wait
+        # on it, and a build killed here has already published its state.
+        conn.autocommit = True
+        conn.execute("VACUUM (ANALYZE) postings, terms")
         return f"generation {row[0] if row else '?'}"

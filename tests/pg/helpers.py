@@ -28,6 +28,16 @@ def pg_retriever(settings: Settings, embedder: FakeEmbedder | None = None) -> Re
     return Retriever.serve(backends.open_index(settings, model=embedder.name), embedder=embedder, settings=settings)
 
 
+def document_frequencies(url: str) -> tuple[list[tuple], list[tuple]]:
+    """The ``terms`` table the builds keep, and the same counted from the postings."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        kept = conn.execute("SELECT term, df FROM terms ORDER BY term").fetchall()
+        counted = conn.execute("SELECT term, count(*)::int FROM postings GROUP BY term ORDER BY term").fetchall()
+    return kept, counted
+
+
 def build_in_another_process(url: str, seeds: Path) -> str:
     """`newsbot index` into the database by another process (tests/fakes/pg_build_child.py); its
     last line, ``built generation N``."""

@@ -13,7 +13,7 @@ from newsbot.index.pg import reader as pg_reader
 from newsbot.retrieval.retriever import Retriever
 from tests.conftest import SEED_QUESTION, write_article
 from tests.fakes.embedder import FakeEmbedder
-from tests.pg.helpers import pg_build, pg_retriever, pg_settings
+from tests.pg.helpers import document_frequencies, pg_build, pg_retriever, pg_settings
 
 
 @pytest.fixture
@@ -65,12 +65,16 @@ def test_incremental_rebuild_embeds_only_changed_articles_and_bumps_the_generati
         report = pg_build(settings, embedder)
         assert (report.added, report.updated, report.removed, report.full) == (1, 0, 0, False)
         assert report.chunks_embedded == 1 and report.generation == "generation 2"
+        kept, counted = document_frequencies(pg_url)
+        assert kept == counted and ("zelenski", 1) in kept  # the new article's words counted
         # The open reader notices the finished build, and already reads it.
         assert reader.generation() == "generation 1" and reader.stored_generation() == "generation 2"
         assert reader.article_count == before + 1
         (seeds_copy / "extra" / "zelensky.txt").unlink()
         again = pg_build(settings)
         assert (again.removed, again.chunks_embedded, again.generation) == (1, 0, "generation 3")
+        kept, counted = document_frequencies(pg_url)
+        assert kept == counted and "zelenski" not in dict(kept)  # its words uncounted, the one only it had gone
         assert reader.article_count == before
         unchanged = pg_build(settings)
         assert unchanged.generation is None and unchanged.unchanged == before  # nothing to do: no new generation

@@ -15,6 +15,7 @@ from newsbot.index.pg.schema import LATEST
 from newsbot.testing.postgres import PgServer
 from tests.conftest import SEED_QUESTION
 from tests.fakes.embedder import FakeEmbedder
+from tests.pg.helpers import document_frequencies
 
 runner = CliRunner()
 
@@ -96,20 +97,40 @@ def test_a_database_of_a_newer_schema_is_refused_and_left_alone(pg_url: str, see
         assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (99,)
 
 
-def test_a_database_of_the_first_schema_is_migrated_by_the_next_index(
-    pg_url: str, seeds_copy: Path, tmp_path: Path
+# What each migration after the first added, undone: a database as an older newsbot left it.
+_UNDO = {
+    3: "DROP TABLE terms; ALTER TABLE postings DROP CONSTRAINT postings_pkey, ADD PRIMARY KEY (term, chunk_id)",
+    2: "DROP TABLE follow_topics, follow_alerts, follow_known, follow_looked",
+}
+
+
+def _as_version(url: str, version: int) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for number in sorted(_UNDO, reverse=True):
+            if number > version:
+                conn.execute(_UNDO[number])
+                conn.execute("DELETE FROM schema_version WHERE version = %s", (number,))
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_database_of_an_older_schema_is_refused_by_ask_and_migrated_by_the_next_index(
+    pg_url: str, seeds_copy: Path, tmp_path: Path, version: int
 ) -> None:
     assert run(pg_url, seeds_copy, tmp_path, "index").exit_code == 0
-    with psycopg.connect(pg_url, autocommit=True) as conn:  # as version 1 left it: no follow tables
-        conn.execute("DROP TABLE follow_topics, follow_alerts, follow_known, follow_looked")
-        conn.execute("DELETE FROM schema_version WHERE version = 2")
-    one_error_line(run(pg_url, seeds_copy, tmp_path, "ask", SEED_QUESTION), "schema version 1", "newsbot index")
+    _as_version(pg_url, version)
+    one_error_line(
+        run(pg_url, seeds_copy, tmp_path, "ask", SEED_QUESTION), f"schema version {version}", "newsbot index"
+    )
     assert run(pg_url, seeds_copy, tmp_path, "index").exit_code == 0  # nothing to build; migrates
     result = run(pg_url, seeds_copy, tmp_path, "ask", SEED_QUESTION)
     assert result.exit_code == 0 and "Scholz" in result.stdout, result.output
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (LATEST,)
         assert conn.execute("SELECT count(*) FROM follow_topics").fetchone() == (0,)
+        key = conn.execute("SELECT pg_get_indexdef('postings_pkey'::regclass)").fetchone()
+        assert key is not None and "INCLUDE (tf, length)" in key[0]
+    kept, counted = document_frequencies(pg_url)
+    assert kept == counted and len(kept) > 10  # filled from the postings the old build wrote
 
 
 def test_backend_postgres_without_a_database_url_is_a_settings_error(seeds_copy: Path, tmp_path: Path) -> None:
