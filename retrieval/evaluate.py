@@ -168,8 +168,13 @@ def short_answer_correct(answer: Answer, gold: Sequence[str]) -> bool | None:
     """Whether the bold short answer holds a gold answer; None when no short answer was shown."""
     if answer.short_answer is None:
         return None
-    shown = normalize(answer.short_answer)
-    return any(normalize(g) and normalize(g) in shown for g in gold)
+    return holds_gold(answer.short_answer, gold)
+
+
+def holds_gold(shown: str, gold: Sequence[str]) -> bool:
+    """Whether a shown short answer holds a gold answer (normalised): what ``wrong_bold`` counts."""
+    shown_n = normalize(shown)
+    return any(normalize(g) and normalize(g) in shown_n for g in gold)
 
 
 def token_f1(shown: str, gold: str) -> float:
@@ -188,8 +193,7 @@ def bold_right(shown: str, gold: Sequence[str]) -> bool:
     Gold answers often carry a word of context ("aged 75", "signed in 2002"); the bold "75" or
     "2002" answers the question as well, and containment alone would count it wrong.
     """
-    shown_n = normalize(shown)
-    return any(normalize(g) and (normalize(g) in shown_n or token_f1(shown, g) >= 0.5) for g in gold)
+    return holds_gold(shown, gold) or any(normalize(g) and token_f1(shown, g) >= 0.5 for g in gold)
 
 
 @dataclass

@@ -41,6 +41,10 @@ SPAN_FEATURES = (
     "main_label",  # its label is the one that answers its kind most directly
     "tokens",  # log of its length in words
     "overlap",  # share of the question's content stems in the sentence
+    "label_asked",  # 1: its label is the one the question's words call for ("what percentage"); -1: another
+    "listed",  # one item of a list ("A, B and C"), where the answer is often the whole list
+    "beside",  # share of the question's content stems among the four words either side of it
+    "unit_beside",  # 1: the unit of "how many X" is beside it; -1: it is not; 0: no unit asked
     *(f"kind_{k}" for k in KINDS),
 )
 
@@ -91,6 +95,10 @@ def span_rows(
             "main_label": float(c.label == MAIN_LABEL[kind]),
             "tokens": float(np.log1p(len(words(best.text[c.start : c.end])))),
             "overlap": overlap,
+            "label_asked": float(c.label_asked),
+            "listed": float(c.listed),
+            "beside": c.beside,
+            "unit_beside": float(c.unit_beside),
         } | {f"kind_{k}": float(kind == k) for k in KINDS}
         rows.append([row[name] for name in SPAN_FEATURES])
     return found, np.asarray(rows, dtype=np.float64)

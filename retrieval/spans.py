@@ -11,6 +11,7 @@ entities fall back to patterns. When no candidate fits, the excerpt alone is the
 from __future__ import annotations
 
 import calendar
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,33 @@ LABELS_FOR = {
 }
 # "how long", "how old": durations and ages are DATE entities in OntoNotes.
 _DURATION = re.compile(r"\bhow\s+(long|old)\b", re.I)
+# What an amount's own words say it is: a share, a sum of money, a span of time, a measure. The
+# label that says the same is the likelier answer ("what percentage …?" -> 56.2 %, not 711,988).
+_ASKED_LABELS: tuple[tuple[frozenset[str], re.Pattern[str]], ...] = (
+    (frozenset({"PERCENT"}), re.compile(r"\bpercent(age)?s?\b|\bper\s?cent\b|%|\bproportion\b", re.I)),
+    (
+        frozenset({"MONEY"}),
+        re.compile(
+            r"\b(cost|costs|price|prices|paid|pay|spend|spent|worth|money|dollars?|euros?|pounds?|budget|"
+            r"salary|revenue|fined?|raised?|earn(ed|s)?)\b|[$€£]",
+            re.I,
+        ),
+    ),
+    (
+        frozenset({"DATE", "TIME"}),
+        re.compile(
+            r"\bhow\s+(long|old)\b|\bhow\s+many\s+(seconds|minutes|hours|days|weeks|months|years|decades)\b", re.I
+        ),
+    ),
+    (
+        frozenset({"QUANTITY"}),
+        re.compile(
+            r"\bhow\s+(far|tall|high|heavy|deep|wide)\b|\bhow\s+many\s+(miles|kilometres|kilometers|km|metres|"
+            r"meters|feet|tons|tonnes|kilograms|kg|square)\b",
+            re.I,
+        ),
+    ),
+)
 # "who is Scholz?" asks for a description, not another name: no entity answers it.
 _DESCRIPTION = re.compile(
     r"^\s*(?:who|what)\s+(?:is|was|are|were)\s+(?:the\s+)?[A-Za-z][\w.\-]*(?:\s+[A-Za-z][\w.\-]*)?\s*\??\s*$", re.I
@@ -157,6 +185,16 @@ def labels_for(question: str, kind: str | None) -> frozenset[str]:
     return LABELS_FOR[kind]
 
 
+def asked_labels(question: str, kind: str | None) -> frozenset[str]:
+    """The labels an amount's question calls for by its own words (empty: it names none)."""
+    if kind != NUMBER:
+        return frozenset()
+    for labels, rule in _ASKED_LABELS:
+        if rule.search(question):
+            return labels
+    return frozenset()
+
+
 def _candidates(text: str, kind: str) -> list[tuple[int, int]]:
     if kind == DATE:
         return [m.span() for m in _DATE_RE.finditer(text)]
@@ -251,6 +289,12 @@ class SpanCandidate:
     nearest: float  # distance to the closest of the question's words, over the text's length
     fits: bool  # has what the question's own words ask for (a unit, a year)
     rank: int  # 0 for the candidate nearest the question's words, then 1, 2, ...
+    # Its label is the one the question's words call for (1), another when they call for one (-1), or 0.
+    label_asked: int = 0
+    listed: bool = False  # one item of a list ("A, B and C"): the answer may be the whole list
+    beside: float = 0.0  # share of the question's words among the few words either side of it
+    # The unit a "how many X" question asks in is beside it (1), is not (-1), or none is asked (0).
+    unit_beside: int = 0
 
 
 def span_candidates(
@@ -267,10 +311,16 @@ def span_candidates(
         if word in asked:
             anchors.setdefault(word, []).append(m.start())
     fresh = candidates(question, text, kind, entities, asked)
+    if kind == NUMBER:
+        # "how old/how long" lets DATE entities in for ages and durations; a day on the calendar is neither.
+        fresh = [(s, e) for s, e in fresh if not _CALENDAR.search(text[s:e])]
     if kind == PLACE and entities is None:
         # Places mostly follow a preposition; prefer those, but keep any name when none does.
         fresh = [s for s in fresh if _after_preposition(text, s[0])] or fresh
     labels = {(e.start, e.end): e.label for e in entities or ()}
+    wanted = asked_labels(question, kind)
+    unit = asked_unit(question)
+    listed = _listed(text, fresh)
     length = max(len(text), 1)
     scored = []
     for start, end in fresh:
@@ -282,6 +332,10 @@ def span_candidates(
     out = []
     for rank, (_, start, end, distances, fits) in enumerate(scored):
         label = labels.get((start, end))
+        is_listed = (start, end) in listed
+        around = _around(text, start, end)
+        if kind == NUMBER:
+            start, end = _whole_number(text, start), _with_unit(text, end, unit)
         while end > start and text[end - 1] in " ,;:.":
             end -= 1
         out.append(
@@ -293,8 +347,75 @@ def span_candidates(
                 nearest=min(distances, default=length) / length,
                 fits=bool(fits),
                 rank=rank,
+                label_asked=0 if not wanted else (1 if label in wanted else -1),
+                listed=is_listed,
+                beside=len(asked & around) / len(asked) if asked else 0.0,
+                unit_beside=0 if unit is None or kind != NUMBER else (1 if unit in around else -1),
             )
         )
+    return out
+
+
+# The word right after an amount: its unit, when the question asks about it.
+_NEXT_WORD = re.compile(r"[ \t]+([\w\-]+)")
+# What joins the items of a list.
+_LIST_JOIN = re.compile(r"\s*(,|;|,?\s+and|,?\s+or|&)\s*", re.I)
+
+
+# "how many people", "how much more money": the unit an amount is asked in.
+_UNIT_ASKED = re.compile(r"\bhow\s+(?:many|much)\s+(?:more\s+|fewer\s+|less\s+|other\s+)?([a-z][\w\-]*)", re.I)
+
+
+def asked_unit(question: str) -> str | None:
+    """The stem of the unit a "how many/much" question asks in ("how many people died?" -> people)."""
+    m = _UNIT_ASKED.search(question)
+    if m is None or m.group(1).lower() in STOPWORDS:
+        return None
+    return stem(m.group(1).lower())
+
+
+# A day on the calendar: a month or weekday name, or a year.
+_CALENDAR = re.compile(rf"\b(?:{_MONTH}|{_WEEKDAY}|(?:1[0-9]|20)\d\d)\b", re.I)
+# Thousands set off by a thin or no-break space ("35\u202f000"), which the tagger splits in two.
+_THOUSANDS_BEFORE = re.compile(r"\d{1,3}(?:[\u202f\u2009\u00a0]\d{3})*[\u202f\u2009\u00a0]$")
+
+
+def _whole_number(text: str, start: int) -> int:
+    """The start of an amount with the thousands the tagger cut off ("000" -> "35\u202f000")."""
+    if not re.match(r"\d{3}\b", text[start : start + 4]):
+        return start
+    m = _THOUSANDS_BEFORE.search(text[max(0, start - 24) : start])
+    return start - len(m.group(0)) if m else start
+
+
+def _with_unit(text: str, end: int, unit: str | None) -> int:
+    """The end of an amount with the unit the question asks in ("how many people" -> "40,000 people")."""
+    m = _NEXT_WORD.match(text, end)
+    return m.end() if unit is not None and m is not None and stem(m.group(1).lower()) == unit else end
+
+
+# How many words either side of a candidate count as beside it.
+BESIDE_WORDS = 4
+
+
+def _around(text: str, start: int, end: int) -> frozenset[str]:
+    """The stems of the few content words either side of ``text[start:end]``, in its sentence."""
+    before = re.split(r"[.!?;]\s", text[max(0, start - 100) : start])[-1]
+    after = re.split(r"[.!?;]\s", text[end : end + 100])[0]
+
+    def content(part: str) -> list[str]:
+        return [w for w in re.findall(r"\w+", part.lower()) if w not in STOPWORDS]
+
+    return frozenset(stem(w) for w in content(before)[-BESIDE_WORDS:] + content(after)[:BESIDE_WORDS])
+
+
+def _listed(text: str, spans: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The candidates that sit in a list with another one ("Mann, Bradley and Hughes")."""
+    ordered = sorted(spans)
+    out: set[tuple[int, int]] = set()
+    for a, b in itertools.pairwise(ordered):
+        if _LIST_JOIN.fullmatch(text[a[1] : b[0]]):
+            out.update((a, b))
     return out
 
 
