@@ -70,7 +70,7 @@ class Newsbot:
         retriever = await asyncio.to_thread(self.retriever_factory, self.settings)
         self.corpus = await asyncio.to_thread(Corpus.of, retriever)
         # The model loads lazily; pay that (~10 s) now rather than on the first user's question.
-        await asyncio.to_thread(retriever.embedder.embed_batch, ["warm up"])
+        await asyncio.to_thread(retriever.warm_up)
         self._served = Served(retriever)
         self._workers = await self._start_workers()
 

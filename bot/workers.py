@@ -42,7 +42,7 @@ def open_for_answers(settings: Settings) -> Retriever:
 def _start_worker(opener: Opener, settings: Settings) -> None:
     global _retriever
     _retriever = opener(settings)
-    _retriever.embedder.embed_batch(["warm up"])  # the model loads lazily
+    _retriever.warm_up(MAX_BATCH)
 
 
 def _answer_batch(batch: list[tuple[str, list[Answer]]]) -> list[Answer | Exception]:

@@ -30,3 +30,12 @@ def test_bad_batches_are_refused(retriever: Retriever) -> None:
     with pytest.raises(ValueError, match="the question is empty"):
         retriever.answer_many(["a?", "  "])
     assert retriever.answer_many([]) == []
+
+
+def test_warm_up_answers_one_full_batch_in_one_embedding_call(retriever: Retriever) -> None:
+    calls, texts = retriever.embedder.calls, retriever.embedder.texts_embedded
+    retriever.warm_up(16)
+    assert retriever.embedder.calls == calls + 1
+    assert retriever.embedder.texts_embedded == texts + 16
+    with pytest.raises(ValueError, match="batch must be at least 1, got 0"):
+        retriever.warm_up(0)
