@@ -17,8 +17,8 @@ import numpy as np
 from newsbot.bench.corpus import IndexedCorpus, faiss_store, scaled_index, synthetic_vectors
 from newsbot.bench.records import BenchReport, LatencyPoint, Row
 from newsbot.bench.timing import Percentiles, time_each
-from newsbot.index.embedder import SentenceTransformerEmbedder, model_path
-from newsbot.index.onnx_embedder import EXPORT_DIR, OnnxEmbedder
+from newsbot.index.embedder import SentenceTransformerEmbedder
+from newsbot.index.onnx_embedder import EXPORT_DIR, ONNX_FILE, WEIGHTS_FILE, OnnxEmbedder
 from newsbot.index.store import ANN_KINDS, AnnKind, StoreOptions, build_ann
 
 if TYPE_CHECKING:
@@ -34,11 +34,10 @@ def size_label(n: int) -> str:
     return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n // 1000}k"
 
 
-def model_bytes(name: str) -> int:
-    path = model_path(name)
-    return sum(f.stat().st_size for f in path.glob("*.safetensors")) or sum(
-        f.stat().st_size for f in path.glob("pytorch_model.bin")
-    )
+def model_bytes(export: Path) -> int:
+    """Bytes of the question model a serving process loads: the ONNX export's graph and weights
+    (int8 since the export is quantized: 23 MB, where the float32 model is 91 MB)."""
+    return sum(f.stat().st_size for f in (export / ONNX_FILE, export / WEIGHTS_FILE) if f.is_file())
 
 
 def _point(report: BenchReport, system: str, n: int, p: Percentiles) -> None:
@@ -115,7 +114,7 @@ def bench_folder(
                     f"bm25s alone p50 {bm25_only.p50_ms:.2f} ms" if stat == "p50" else None,
                 )
             )
-    _memory_row(report, folder, written, corpus.vectors.shape[1], bare.name, kind, questions, in_range)
+    _memory_row(report, folder, written, corpus.vectors.shape[1], kind, questions, in_range)
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -136,13 +135,12 @@ def _memory_row(
     folder: Path,
     written: int,
     dimension: int,
-    model: str,
     kind: str,
     questions: list[str],
     in_range: bool,
 ) -> None:
     probe = serving_memory(folder, questions[:MEMORY_QUESTIONS])
-    raw = written * dimension * 4 + model_bytes(model)
+    raw = written * dimension * 4 + model_bytes(folder / EXPORT_DIR)
     ratio = probe.peak_mb * 2**20 / raw
     report.add(
         Row(

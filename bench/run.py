@@ -248,7 +248,7 @@ def _faiss(
             query_vectors,
             kinds=kinds,
             memory_probe=probe,
-            model_weights=model_bytes(ready.embedder.name),
+            model_weights=model_bytes(ready.export),
             questions=questions,
         )
         if probe is not None:

@@ -46,6 +46,7 @@ def _open(dataset: Dataset, cache: Path, settings: Settings, embedder: Embedder,
     from newsbot.index import backends
     from newsbot.index.builder import IndexBuilder
     from newsbot.index.manifest import DatabaseProblem, IndexProblem
+    from newsbot.index.onnx_embedder import export_beside_index, query_embedder
     from newsbot.retrieval.evaluate import cache_folder
     from newsbot.retrieval.retriever import Retriever
 
@@ -58,9 +59,13 @@ def _open(dataset: Dataset, cache: Path, settings: Settings, embedder: Embedder,
         report = backends.build(builder, local, show_progress_bar=not quiet)
         if not quiet:
             err.print(f"{dataset.name}: {report.summary()} (cache {folder}, index {backends.describe(local)})")
+        # Questions are embedded as `newsbot ask` and the bot embed them: with the ONNX export
+        # (int8) beside the index, made here as `newsbot index` makes it.
+        export_beside_index(embedder, local.index_dir)
+        questions = query_embedder(local.index_dir, embedder.name) or embedder
         # No question cache: every answer is timed from the question's own embedding.
         source = backends.open_index(local, model=embedder.name)
-        return Retriever.serve(source, embedder=embedder, settings=local, max_citations=5, question_cache=0)
+        return Retriever.serve(source, embedder=questions, settings=local, max_citations=5, question_cache=0)
     except DatabaseProblem as exc:
         fail(str(exc))
     except IndexProblem as exc:

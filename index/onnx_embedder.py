@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
@@ -34,6 +36,7 @@ WEIGHTS_FILE = "model.weights"
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "export.json"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+PRECISION = "int8"  # what export_onnx writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +47,12 @@ class ExportInfo:
     source_key: str
     dimension: int
     max_seq_length: int
-    # "external": weights in WEIGHTS_FILE, which onnxruntime maps instead of copying into memory
-    # (a serving process holds ~80 MB less); "inline" exports still load, and are redone on index.
+    # "external": weights in WEIGHTS_FILE, which onnxruntime maps instead of copying into memory;
+    # "inline": in the graph file (int8 exports: 23 MB, less than the float32 file it would map).
     weights: str = "inline"
+    # "int8": weights quantized per channel (see export_onnx); "float32" exports still load, and
+    # are redone on the next `newsbot index`.
+    precision: str = "float32"
 
 
 def source_key(path: Path) -> str:
@@ -87,10 +93,10 @@ def read_export(index_dir: Path, model: str) -> Path | None:
 def export_onnx(embedder: SentenceTransformerEmbedder, index_dir: Path) -> Path:
     """Writes the ONNX export of ``embedder``'s model beside the index (once per model)."""
     existing = read_export(index_dir, embedder.name)
-    if existing is not None and _info(existing).weights == "external":
+    if existing is not None and _info(existing).precision == PRECISION:
         return existing
-    import onnx
     import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     transformer = embedder.model[0]
     inner = getattr(transformer, "auto_model", None)
@@ -118,6 +124,7 @@ def export_onnx(embedder: SentenceTransformerEmbedder, index_dir: Path) -> Path:
     staging = root / f".{EXPORT_DIR}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
+        float32 = staging / "float32.onnx"
         example = torch.ones((2, 8), dtype=torch.long)
         axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "last_hidden_state")}
         with torch.no_grad(), warnings.catch_warnings():
@@ -126,25 +133,24 @@ def export_onnx(embedder: SentenceTransformerEmbedder, index_dir: Path) -> Path:
             torch.onnx.export(
                 _Encoder(inner).eval(),
                 (example, example, example * 0),
-                str(staging / ONNX_FILE),
+                str(float32),
                 input_names=list(_INPUTS),
                 output_names=["last_hidden_state"],
                 dynamic_axes=axes,
                 opset_version=17,
                 dynamo=False,
             )
-        graph = onnx.load(str(staging / ONNX_FILE))
-        onnx.save_model(
-            graph,
-            str(staging / ONNX_FILE),
-            save_as_external_data=True,
-            all_tensors_to_one_file=True,
-            location=WEIGHTS_FILE,
-            size_threshold=1024,
-        )
+        # Questions only are embedded with the export (passages are embedded at index time in
+        # float32). int8 weights, one scale per output channel: a question's embedding CPU time
+        # 7.5 -> 3.3 ms, cosine to the float32 vector median 0.994 (min 0.972) over the eval sets'
+        # 2,765 questions, and the eval sets' test figures unchanged within a question or two
+        # (README, Performance). One scale per tensor was as fast but strayed further (median 0.969).
+        with _quiet_quantizer():
+            quantize_dynamic(str(float32), str(staging / ONNX_FILE), per_channel=True, weight_type=QuantType.QInt8)
+        float32.unlink()
         shutil.copyfile(embedder.path / TOKENIZER_FILE, staging / TOKENIZER_FILE)
         info = ExportInfo(
-            embedder.name, source_key(embedder.path), embedder.dimension, embedder.max_tokens + 2, weights="external"
+            embedder.name, source_key(embedder.path), embedder.dimension, embedder.max_tokens + 2, precision=PRECISION
         )
         (staging / META_FILE).write_text(json.dumps(asdict(info), indent=1))
         target = root / EXPORT_DIR
@@ -154,6 +160,22 @@ def export_onnx(embedder: SentenceTransformerEmbedder, index_dir: Path) -> Path:
         return target
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextmanager
+def _quiet_quantizer() -> Iterator[None]:
+    """Drops the quantizer's advice to pre-process the graph, which it logs on the root logger (so
+    it would print during `newsbot index`): its symbolic shape inference fails on this export."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
+
+    root = logging.getLogger()
+    root.addFilter(keep)
+    try:
+        yield
+    finally:
+        root.removeFilter(keep)
 
 
 class OnnxEmbedder:

@@ -1,17 +1,20 @@
-"""The ONNX question embedder must give the vectors sentence-transformers gives (cosine >= 0.999)."""
+"""The ONNX question embedder (int8) must give nearly the vectors sentence-transformers gives, and
+rank passages as they do."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from newsbot.index.onnx_embedder import (
     EXPORT_DIR,
     META_FILE,
     ONNX_FILE,
-    WEIGHTS_FILE,
+    PRECISION,
     OnnxEmbedder,
     export_beside_index,
     query_embedder,
@@ -26,6 +29,18 @@ TEXTS = [
     "Heavy rain is expected across the north this weekend, forecasters said.",
     "   ",
 ]
+PASSAGES = [
+    "Scholz will travel to Kyiv on Monday and to Moscow on Tuesday, a government spokesman said.",
+    "The central bank raised its key interest rate by half a point to fight inflation.",
+    "Floods closed roads in the north after two days of heavy rain.",
+    "The striker scored twice as the home side won the cup final.",
+]
+QUESTIONS = {
+    "when is the chancellor going to ukraine?": 0,
+    "did borrowing costs go up?": 1,
+    "why were roads shut?": 2,
+    "who won the final?": 3,
+}
 
 
 @pytest.fixture(scope="module")
@@ -42,23 +57,40 @@ def test_onnx_and_sentence_transformers_agree(real_embedder, exported: Path) -> 
     expected = real_embedder.embed_batch(TEXTS)
     got = onnx.embed_batch(TEXTS, batch_size=4)  # batches mix lengths, so padding is exercised
     cosines = (expected * got).sum(axis=1)
-    assert cosines.min() >= 0.999, cosines
+    # int8 weights: measured 0.973-0.993 on these texts (a float32 export gives >= 0.999).
+    assert cosines.min() >= 0.96 and cosines.mean() >= 0.98, cosines
     single = onnx.embed_batch([TEXTS[0]])
-    assert float(single[0] @ expected[0]) >= 0.999
+    assert float(single[0] @ expected[0]) >= 0.98
     assert onnx.dimension == real_embedder.dimension and onnx.max_tokens == real_embedder.max_tokens
     assert onnx.count_tokens(TEXTS[4]) == real_embedder.count_tokens(TEXTS[4])
     assert onnx.embed_batch([]).shape == (0, real_embedder.dimension)
 
 
 @pytest.mark.integration
-def test_weights_sit_beside_the_graph_for_onnxruntime_to_map(exported: Path) -> None:
+def test_int8_questions_find_the_passages_float32_questions_find(real_embedder, exported: Path) -> None:
+    onnx = query_embedder(exported, real_embedder.name)
+    assert onnx is not None
+    passages = real_embedder.embed_batch(PASSAGES)
+    for question, right in QUESTIONS.items():
+        for vector in (real_embedder.embed_batch([question])[0], onnx.embed_batch([question])[0]):
+            assert int(np.argmax(passages @ vector)) == right, question
+
+
+@pytest.mark.integration
+def test_the_export_is_int8_and_a_float32_one_is_redone(real_embedder, exported: Path, tmp_path: Path) -> None:
     folder = exported / EXPORT_DIR
-    assert (folder / WEIGHTS_FILE).stat().st_size > 50 * (folder / ONNX_FILE).stat().st_size
-    (folder / WEIGHTS_FILE).rename(folder / "moved")
-    try:
-        assert query_embedder(exported, "all-MiniLM-L6-v2") is None  # an export missing its weights is not used
-    finally:
-        (folder / "moved").rename(folder / WEIGHTS_FILE)
+    assert json.loads((folder / META_FILE).read_text())["precision"] == PRECISION == "int8"
+    float32_bytes = sum(f.stat().st_size for f in real_embedder.path.glob("*.safetensors"))
+    assert (folder / ONNX_FILE).stat().st_size < 0.35 * float32_bytes
+    older = tmp_path / "older"
+    shutil.copytree(folder, older / EXPORT_DIR)
+    meta = json.loads((older / EXPORT_DIR / META_FILE).read_text())
+    (older / EXPORT_DIR / META_FILE).write_text(json.dumps(meta | {"precision": "float32"}))
+    assert query_embedder(older, real_embedder.name) is not None  # an older export still serves
+    assert export_beside_index(real_embedder, older) is None
+    assert json.loads((older / EXPORT_DIR / META_FILE).read_text())["precision"] == "int8"  # and is redone
+    (older / EXPORT_DIR / META_FILE).write_text(json.dumps(meta | {"weights": "external"}))
+    assert query_embedder(older, real_embedder.name) is None  # external weights that are missing
 
 
 @pytest.mark.integration
