@@ -52,7 +52,7 @@ def stems(texts: list[str]) -> list[list[str]]:
 
 @dataclass(frozen=True, slots=True)
 class SparseHits:
-    """Chunk ids and their BM25 scores, best first."""
+    """Chunk ids and their scores (BM25; or cosine, from a dense search), best first."""
 
     ids: np.ndarray
     scores: np.ndarray

@@ -7,6 +7,7 @@ retriever and the answer code only ever hold these, so they never know which bac
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
@@ -65,6 +66,14 @@ class VectorSearch(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Searched:
+    """One question's two searches: each one's chunk ids and scores, best first (None: not asked)."""
+
+    dense: SparseHits | None
+    lexical: SparseHits | None
+
+
 class IndexSource(Protocol):
     """One readable state of an index: what a retriever opens and answers from."""
 
@@ -91,6 +100,14 @@ class IndexSource(Protocol):
     @property
     def chunk_count(self) -> int: ...
 
+    def search(
+        self, query_vector: np.ndarray | None, question: str | None, k: int, allowed: np.ndarray | None = None
+    ) -> Searched:
+        """The dense search for ``query_vector`` (one row) and the lexical one for ``question``, k
+        hits each, among ``allowed`` chunk ids (None: all); None skips that search. A backend may
+        run the two at once; ``one_after_other`` is the plain way."""
+        ...
+
     def generation(self) -> str:
         """The build this reader was opened on (no I/O)."""
         ...
@@ -101,3 +118,22 @@ class IndexSource(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def dense_hits(vectors: VectorSearch, query_vector: np.ndarray, k: int, allowed: np.ndarray | None) -> SparseHits:
+    """``vectors``'s hits for one query vector, empty slots (id -1) left out."""
+    scores, ids = vectors.search(query_vector, k, allowed)
+    kept = ids[0] >= 0
+    return SparseHits(ids[0][kept], scores[0][kept])
+
+
+def one_after_other(
+    source: IndexSource, query_vector: np.ndarray | None, question: str | None, k: int, allowed: np.ndarray | None
+) -> Searched:
+    """``IndexSource.search`` done in the calling thread, the dense search first."""
+    dense = None
+    if query_vector is not None:
+        empty = SparseHits(np.zeros(0, np.int64), np.zeros(0, np.float32))
+        dense = dense_hits(source.vectors, query_vector, k, allowed) if len(source.vectors) else empty
+    lexical = source.lexical.search(question, k, allowed) if question is not None else None
+    return Searched(dense, lexical)

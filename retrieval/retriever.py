@@ -322,11 +322,14 @@ class Retriever:
         dense: dict[int, float] = {}
         sparse: dict[int, float] = {}
         for ids in allowed:
-            if mode != "bm25":
-                dense.update(self._dense(query_vector, pool, ids))
-            if mode != "dense":
-                found = self.reader.lexical.search(question, pool, ids)
-                sparse.update(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
+            # One call for both searches: a backend may run them at once (PostgreSQL does).
+            found = self.reader.search(
+                query_vector if mode != "bm25" else None, question if mode != "dense" else None, pool, ids
+            )
+            if found.dense is not None:
+                dense.update(zip(found.dense.ids.tolist(), found.dense.scores.tolist(), strict=True))
+            if found.lexical is not None:
+                sparse.update(zip(found.lexical.ids.tolist(), found.lexical.scores.tolist(), strict=True))
         by_dense = sorted(dense.items(), key=lambda kv: -kv[1])
         by_sparse = sorted(sparse.items(), key=lambda kv: -kv[1])
         if mode != "hybrid":
@@ -368,13 +371,6 @@ class Retriever:
     @property
     def chunk_count(self) -> int:
         return self.reader.chunk_count
-
-    def _dense(self, query_vector: np.ndarray, pool: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        if not len(self.reader.vectors):
-            return []
-        # A date window filters inside FAISS: no in-window chunk is lost at any index size.
-        scores, ids = self.reader.vectors.search(query_vector, pool, allowed)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def _allowed(self, window: DateWindow | None) -> np.ndarray | None:
         if window is None:

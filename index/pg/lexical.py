@@ -30,9 +30,10 @@ K1, B = 1.5, 0.75  # bm25s's defaults
 # planner (the one-row table has no statistics), which once made it read all the postings in
 # chunk order instead of each query word's own. Each word's postings are an index-only scan of
 # the postings key (term, chunk_id) INCLUDE (tf, length). float8 throughout: numeric arithmetic
-# cost more than the rest of the sum.
+# cost more than the rest of the sum. MATERIALIZED: each word's weight is worked out once, not
+# inlined into the sum and recomputed for every posting (-14 % of the query at 100k chunks).
 _BM25 = """
-WITH w AS (
+WITH w AS MATERIALIZED (
     SELECT q.term, q.qtf * ln(1 + ((SELECT chunk_count FROM meta) - t.df + 0.5::float8) / (t.df + 0.5::float8)) AS weight
     FROM unnest(%(terms)s::text[], %(counts)s::int[]) AS q(term, qtf) JOIN terms t ON t.term = q.term
     WHERE t.df > 0
@@ -90,11 +91,13 @@ class PgLexical:
         """BM25's idf of each stemmed word, as bm25s computes it; 0 for a word no chunk has."""
         if not words:
             return np.zeros(0, dtype=np.float32)
+        # One round trip: the chunk count rides on each row (no row: no word has a weight anyway).
         with self.pool.connection() as conn:
-            n_row = conn.execute("SELECT chunk_count FROM meta").fetchone()
-            rows = conn.execute("SELECT term, df FROM terms WHERE term = ANY(%s)", (list(set(words)),)).fetchall()
-        n = max(int(n_row[0]) if n_row else 0, 1)
-        df: dict[str, int] = {term: int(count) for term, count in rows}
+            rows = conn.execute(
+                "SELECT term, df, (SELECT chunk_count FROM meta) FROM terms WHERE term = ANY(%s)", (list(set(words)),)
+            ).fetchall()
+        n = max(int(rows[0][2] or 0), 1) if rows else 1
+        df: dict[str, int] = {term: int(count) for term, count, _ in rows}
         return np.asarray(
             [np.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5)) if df.get(w) else 0.0 for w in words], dtype=np.float32
         )

@@ -156,3 +156,17 @@ def test_no_transaction_is_held_open_while_the_build_embeds(pg_url: str, seeds_c
     watcher = TransactionWatcher(pg_url)
     pg_build(settings, watcher, full=full)
     assert watcher.open_transactions and set(watcher.open_transactions) == {0}
+
+
+def test_idf_matches_the_faiss_backend(pg_url: str, seeds_copy: Path, faiss_retriever: Retriever) -> None:
+    pg_build(pg_settings(pg_url, seeds_copy))
+    retriever = pg_retriever(pg_settings(pg_url, seeds_copy))
+    try:
+        words = ["scholz", "kyiv", "visit", "nosuchwordanywher", "scholz"]
+        got = retriever.reader.lexical.idf(words)
+        np.testing.assert_allclose(got, faiss_retriever.reader.lexical.idf(words), rtol=1e-6)
+        assert got[0] > 0 and got[3] == 0 and got[0] == got[4]
+        assert not len(retriever.reader.lexical.idf([]))
+        assert not retriever.reader.lexical.idf(["nosuchwordanywher"]).any()  # no row comes back: all 0
+    finally:
+        retriever.close()
