@@ -1,6 +1,6 @@
 """Why the first excerpt misses: an error analysis of a set's dev questions (hybrid search).
 
-    python scripts/error_classes.py news_qa xquad_en [--show 20]
+    python scripts/error_classes.py news_qa xquad_en [--out misses.jsonl]
 
 Each dev question whose first cited excerpt lacks every gold answer gets one class:
 - not retrieved: no sentence of the top_k passages holds a gold answer, and the gold article is
@@ -8,8 +8,8 @@ Each dev question whose first cited excerpt lacks every gold answer gets one cla
 - fusion lost it: as above, but dense or BM25 alone had the gold article in its first top_k;
 - other chunk: the gold article was retrieved, but none of its retrieved chunks holds the answer
   (the answer sits in a chunk of it that was not among the top_k passages);
-- gold annotation: no chunk of the gold article holds a gold answer string at all (or the
-  first excerpt holds it in another form: checked by hand, see --show);
+- gold annotation: the gold article does not hold a gold answer string at all (a first excerpt
+  that says the answer in other words is not caught here: read the --out file for that);
 - wrong sentence, right article: an answering sentence was a candidate and the first excerpt
   comes from the gold article;
 - wrong article, gold passage first: an answering sentence was a candidate, the first excerpt
