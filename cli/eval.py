@@ -61,7 +61,9 @@ def _open(dataset: Dataset, cache: Path, settings: Settings, embedder: Embedder,
             err.print(f"{dataset.name}: {report.summary()} (cache {folder}, index {backends.describe(local)})")
         # Questions are embedded as `newsbot ask` and the bot embed them: with the ONNX export
         # (int8) beside the index, made here as `newsbot index` makes it.
-        export_beside_index(embedder, local.index_dir)
+        problem = export_beside_index(embedder, local.index_dir)
+        if problem and not quiet:  # the figures would then be sentence-transformers', not the export's
+            err.print(f"warning: {problem}")
         questions = query_embedder(local.index_dir, embedder.name) or embedder
         # No question cache: every answer is timed from the question's own embedding.
         source = backends.open_index(local, model=embedder.name)

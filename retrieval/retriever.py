@@ -38,7 +38,7 @@ NEAR_DUPLICATE = 0.8
 # In-window passages of a date the question does not clearly ask for are lifted by this share of
 # the ranking's score spread (settings: date_boost; why this value: README, Answers worth trusting).
 DATE_BOOST = 0.2
-# A question as long as users' longer ones: warming up on it sizes the runtime's buffers for them.
+# A question as long as users' longer ones, so the warm-up batch is shaped like real ones.
 WARM_UP_QUESTION = (
     "what did the minister say about the agreement on energy prices that the leaders reached at the summit?"
 )
@@ -231,9 +231,9 @@ class Retriever:
 
     def warm_up(self, batch: int = 16) -> None:
         """Pays an answer's one-time costs now rather than on the first questions: the model's lazy
-        load, the runtime's first batch of ``batch`` questions (it sizes its buffers on first use:
-        measured ~0.3 s more for a worker's first batch of 16 than for its next) and the answer
-        path's lazily opened parts."""
+        load, the runtime's first batch of ``batch`` questions (measured, loaded: ~0.3 s more for a
+        worker's first batch of 16 than for its next; why was not found) and the answer path's
+        lazily opened parts."""
         if batch < 1:
             raise ValueError(f"batch must be at least 1, got {batch}")
         self.answer_many([WARM_UP_QUESTION] * batch)
