@@ -15,9 +15,9 @@ from newsbot.bench.realdata import REAL_SETS
 from newsbot.bench.records import BenchReport, describe_machine
 
 if TYPE_CHECKING:
+    from newsbot.bench.botrun import BotSpec
     from newsbot.config.settings import Settings
     from newsbot.index.embedder import SentenceTransformerEmbedder
-    from newsbot.retrieval.retriever import Retriever
 
 Section = Literal["indexing", "cold-start", "latency", "recall", "faiss", "bot", "postgres"]
 SECTIONS: tuple[Section, ...] = get_args(Section)
@@ -153,7 +153,9 @@ def run_bench(plan: BenchPlan, workdir: Path, progress: Callable[[str], None] = 
     if "faiss" in plan.sections:
         _faiss(plan, workdir, ready, report, progress)
     if "bot" in plan.sections:
-        _bot(plan, ready, report, progress)
+        from newsbot.bench.botrun import bench_bot_apart
+
+        bench_bot_apart(report, _bot(plan, ready, progress), workdir)
     if "postgres" in plan.sections:
         from newsbot.bench.pgbench import PgPlan, bench_postgres
         from newsbot.bench.realdata import RealSets
@@ -255,32 +257,17 @@ def _faiss(
             shutil.rmtree(probe, ignore_errors=True)
 
 
-def _bot(plan: BenchPlan, ready: Prepared, report: BenchReport, progress: Callable[[str], None]) -> None:
-    from newsbot.bench.throughput import bench_bot
-    from newsbot.config.settings import load_settings
-    from newsbot.index.onnx_embedder import OnnxEmbedder
-    from newsbot.retrieval.retriever import Retriever
+def _bot(plan: BenchPlan, ready: Prepared, progress: Callable[[str], None]) -> BotSpec:
+    from newsbot.bench.botrun import BotSpec
 
-    progress(f"bot: {plan.bot_chats} chats at once, {plan.bot_rounds} rounds, fake Bot API in its own process")
-
-    def factory(s: Settings) -> Retriever:
-        return Retriever.open(ready.index_dir, embedder=OnnxEmbedder(ready.export), settings=s, question_cache=0)
-
-    settings = load_settings(index_dir=ready.index_dir, seeds_dir=ready.seeds)
-    shipped = settings.answer_workers()
-    report.notes.append(
-        f"bot: answer_processes {settings.answer_processes!r}, so the bot answers "
-        + (f"in {shipped} worker processes" if shipped else "on threads in its own process")
+    progress(
+        f"bot: {plan.bot_chats} chats at once, {plan.bot_rounds} rounds, in a process of its own; "
+        "fake Bot API in another"
     )
     questions = _bot_questions(ready.questions, ready.articles)
-    bench_bot(report, settings, factory, questions, chats=plan.bot_chats, rounds=plan.bot_rounds)
-    if plan.bot_workers:
-        # The other way of answering, beside the shipped one (answer_processes, "auto" resolved).
-        other = 0 if settings.answer_workers() else plan.bot_workers
-        variant = f"answers in {other} worker processes" if other else "answers on threads in the bot's process"
-        progress(f"bot again, {variant}")
-        changed = settings.model_copy(update={"answer_processes": other})
-        bench_bot(report, changed, factory, questions, chats=plan.bot_chats, rounds=plan.bot_rounds, variant=variant)
+    return BotSpec(
+        ready.index_dir, ready.seeds, ready.export, tuple(questions), plan.bot_chats, plan.bot_rounds, plan.bot_workers
+    )
 
 
 def _bot_questions(first: list[str], seeds: Path) -> list[str]:

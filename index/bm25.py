@@ -5,7 +5,7 @@ retrieval). bm25s has no incremental update, so each generation rebuilds it from
 store; that takes about a second per 10,000 chunks, far less than embedding the changed ones.
 
 bm25s builds and saves the index; serving reads the saved files itself. bm25s stores every
-(word, chunk) BM25 score precomputed, so a query is a sum of a few memory-mapped slices, and
+(word, chunk) BM25 score precomputed, so a query is a sum of a few slices read from disk, and
 importing bm25s would bring SciPy into every serving process (about 25 MB and a second of
 start-up) for nothing it calls. Its tokenizer is the few lines below; a test checks that both
 tokenize and score alike.
@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import Stemmer
+
+from newsbot.index.npyfile import NpyFile
 
 if TYPE_CHECKING:
     import bm25s
@@ -58,18 +60,23 @@ class SparseHits:
     scores: np.ndarray
 
 
+def _slice(values: np.ndarray | NpyFile, start: int, end: int) -> np.ndarray:
+    return values.slice(start, end) if isinstance(values, NpyFile) else values[start:end]
+
+
 class BM25Index:
     """BM25 over chunks: row ``i`` of the postings is chunk ``chunk_ids[i]``.
 
     ``vocab`` maps a stem to its row in ``indptr``; ``data``/``indices`` hold, per stem, the
-    chunks that have it and their precomputed scores (bm25s's compressed layout).
+    chunks that have it and their precomputed scores (bm25s's compressed layout), in memory when
+    built here, on disk when loaded.
     """
 
     def __init__(
         self,
         vocab: dict[str, int],
-        data: np.ndarray,
-        indices: np.ndarray,
+        data: np.ndarray | NpyFile,
+        indices: np.ndarray | NpyFile,
         indptr: np.ndarray,
         chunk_ids: np.ndarray,
         model: bm25s.BM25 | None = None,
@@ -131,11 +138,22 @@ class BM25Index:
         if params.get("method") in _NEEDS_NONOCCURRENCE:
             return None  # the folder reader then builds one from the chunk store
         vocab = json.loads((target / _VOCAB).read_text(encoding="utf-8"))
-        # Mapped, not read: a question touches only its words' postings, so a large index costs
-        # the serving process little memory. Plain arrays over the mapping: slicing np.memmap
-        # builds a memmap object each time, which made a search a quarter slower.
-        arrays = {k: np.asarray(np.load(target / name, mmap_mode="r")) for k, name in _ARRAYS.items()}
-        return cls(vocab, arrays["data"], arrays["indices"], arrays["indptr"], np.load(target / CHUNK_IDS))
+        # Left on disk: a question reads only its words' postings (npyfile.py says why not mapped).
+        data, indices = NpyFile(target / _ARRAYS["data"]), NpyFile(target / _ARRAYS["indices"])
+        if len(data) != len(indices):
+            raise ValueError(f"{target} has {len(data)} BM25 scores for {len(indices)} postings")
+        return cls(vocab, data, indices, np.load(target / _ARRAYS["indptr"]), np.load(target / CHUNK_IDS))
+
+    def close(self) -> None:
+        """Close the postings files of a loaded index (a built one holds nothing open)."""
+        for postings in (self.data, self.indices):
+            if isinstance(postings, NpyFile):
+                postings.close()
+
+    def _postings(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The chunks (rows of ``chunk_ids``) having the word of vocabulary row ``row``, and its scores there."""
+        start, end = int(self.indptr[row]), int(self.indptr[row + 1])
+        return _slice(self.indices, start, end), _slice(self.data, start, end)
 
     def idf(self, stems: list[str]) -> np.ndarray:
         """BM25's inverse document frequency of each (stemmed) word; 0 for a word no chunk has."""
@@ -154,8 +172,7 @@ class BM25Index:
         for word in words:
             row = self.vocab.get(word)
             if row is not None:
-                start, end = int(self.indptr[row]), int(self.indptr[row + 1])
-                np.add.at(out, self.indices[start:end], self.data[start:end])
+                np.add.at(out, *self._postings(row))
         return out
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> SparseHits:

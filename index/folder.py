@@ -27,6 +27,7 @@ from filelock import FileLock, Timeout
 
 from newsbot.index.bm25 import BM25Index
 from newsbot.index.chunkstore import CHUNKS, ChunkStore, ChunkStoreWriter
+from newsbot.index.heap import release_free_heap
 from newsbot.index.manifest import (
     MANIFEST,
     REBUILD_HINT,
@@ -172,10 +173,15 @@ class IndexReader:
                 f"{folder} holds {len(vectors)} vectors but its manifest lists "
                 f"{manifest.chunk_count} chunks; {REBUILD_HINT}"
             )
-        return cls(folder, manifest, vectors, chunks)
+        reader = cls(folder, manifest, vectors, chunks)
+        del manifest  # its per-article entries, which serving does not keep
+        release_free_heap()
+        return reader
 
     def close(self) -> None:
         self.chunks.close()
+        if self._lexical is not None:
+            self._lexical.close()
 
 
 class IndexWriter:

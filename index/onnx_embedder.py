@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from newsbot.index.embedder import Coalescer, SentenceTransformerEmbedder, counting_tokenizer, model_path
+from newsbot.index.heap import release_free_heap
 
 if TYPE_CHECKING:
     from onnxruntime import InferenceSession
@@ -208,7 +209,9 @@ class OnnxEmbedder:
         # answering threads and the bot's event loop need (bench/onnx_spin.py).
         for pool in ("intra_op", "inter_op"):
             options.add_session_config_entry(f"session.{pool}.allow_spinning", "1" if self.spinning else "0")
-        return ort.InferenceSession(str(self.folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(str(self.folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+        release_free_heap()  # the parsed graph, copied into the session's own weights
+        return session
 
     @cached_property
     def _tokenizer(self) -> Tokenizer:

@@ -147,3 +147,14 @@ def test_the_bot_bench_measures_answering_in_worker_processes(tmp_path: Path) ->
     assert answers.value > 0 and answers.note.startswith("2 answers, 0 error replies") and answers.target is None
     # The bench stops the bot as run_polling would: no answer worker outlives it.
     assert not [c for c in child_commands(os.getpid()) if "spawn_main" in c]
+
+
+def test_a_bot_spec_survives_its_file_and_refuses_too_few_questions(tmp_path: Path) -> None:
+    from newsbot.bench.botrun import BotSpec
+
+    spec = BotSpec(tmp_path / "index", tmp_path / "seeds", tmp_path / "export", ("a?", "b?", "c?", "d?"), 2, 2, 0)
+    assert BotSpec.load(spec.save(tmp_path / "spec.json")) == spec
+    with pytest.raises(ValueError, match="3 questions for 2 chats x 2 rounds"):
+        BotSpec(tmp_path, tmp_path, tmp_path, ("a?", "b?", "c?"), 2, 2, 0)
+    with pytest.raises(ValueError, match="chats and rounds"):
+        BotSpec(tmp_path, tmp_path, tmp_path, ("a?",), 0, 1, 0)
