@@ -86,8 +86,11 @@ class Settings(BaseSettings):
         "score", description="How hybrid search joins dense and BM25: scaled scores, or reciprocal ranks."
     )
     rrf_k: int = Field(60, ge=1)
-    dense_weight: float = Field(0.4, ge=0)
-    bm25_weight: float = Field(0.6, ge=0)
+    dense_weight: float = Field(0.4, ge=0, description="Score fusion's weight of the min-max scaled dense scores.")
+    bm25_weight: float = Field(0.6, ge=0, description="Score fusion's weight of the min-max scaled BM25 scores.")
+    fusion_depth: int = Field(
+        50, ge=1, le=1000, description="Candidates each of dense and BM25 search brings to hybrid fusion."
+    )
     date_boost: float = Field(
         0.2,
         ge=0,

@@ -33,6 +33,10 @@ MODES = ("dense", "bm25", "hybrid")
 FUSIONS = ("score", "rrf")
 # Passages ranked before cutting to k: enough for article-level recall@10 and for collapsing.
 POOL = 50
+# Candidates each side brings to hybrid fusion when deeper than the pool (settings: fusion_depth,
+# fitted on the dev halves by scripts/fit_fusion.py: 100 and 200 scored within a few questions of
+# 50, so the cheapest stays).
+FUSION_DEPTH = 50
 # Two passages from different articles sharing this much of their wording are one statement.
 NEAR_DUPLICATE = 0.8
 # In-window passages of a date the question does not clearly ask for are lifted by this share of
@@ -42,6 +46,17 @@ DATE_BOOST = 0.2
 WARM_UP_QUESTION = (
     "what did the minister say about the agreement on energy prices that the leaders reached at the summit?"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """What fusion reads for one question: each side's (chunk id, score), best first, the date
+    window the question set, and the in-window chunk ids to lift by ``date_boost`` (None: none)."""
+
+    dense: list[tuple[int, float]]
+    lexical: list[tuple[int, float]]
+    window: DateWindow | None
+    preferred: np.ndarray | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +88,7 @@ class Retriever:
         rrf_k: int = 60,
         dense_weight: float = 0.4,
         bm25_weight: float = 0.6,
+        fusion_depth: int = FUSION_DEPTH,
         max_citations: int = 3,
         question_cache: int = 256,
         date_boost: float = DATE_BOOST,
@@ -91,6 +107,8 @@ class Retriever:
             raise ValueError(
                 f"dense_weight and bm25_weight must be 0 or more and not both 0, got {dense_weight} and {bm25_weight}"
             )
+        if fusion_depth < 1:
+            raise ValueError(f"fusion_depth must be at least 1 candidate, got {fusion_depth}")
         if not 0 <= date_boost <= 1:
             raise ValueError(f"date_boost must be from 0 to 1 (a share of the score spread), got {date_boost}")
         single_thread_search()
@@ -101,6 +119,7 @@ class Retriever:
         self.fusion = fusion
         self.rrf_k = rrf_k
         self.weights = (dense_weight, bm25_weight)
+        self.fusion_depth = fusion_depth
         self.date_boost = date_boost
         # Indexes written before BM25 was part of a generation get one built in memory.
         self.composer = AnswerComposer(
@@ -149,6 +168,7 @@ class Retriever:
                 "rrf_k": settings.rrf_k,
                 "dense_weight": settings.dense_weight,
                 "bm25_weight": settings.bm25_weight,
+                "fusion_depth": settings.fusion_depth,
                 "date_boost": settings.date_boost,
             } | options
             embedder = embedder or SentenceTransformerEmbedder(settings.model_name, settings.batch_size)
@@ -297,47 +317,63 @@ class Retriever:
             query_vector = self._embed_question(question)
         if within is not None and not len(within):
             return Ranking([], query_vector, None)
+        pool = max(POOL, 4 * k)
+        found = self.candidates(question, query_vector, mode, pool, within)
+        pairs = self._fused(found, mode)
+        if found.preferred is not None:
+            pairs = self._boosted(pairs, found.preferred, self.date_boost)
+        return Ranking(self._collapse(self._hits(pairs[:pool])), query_vector, found.window)
+
+    def candidates(
+        self, question: str, query_vector: np.ndarray, mode: Mode, pool: int, within: np.ndarray | None = None
+    ) -> Candidates:
+        """Each side's passages for ``question`` before fusion, as ``rank`` gathers them (dates
+        included); scripts/fit_fusion.py replays fusion on these."""
         window = find_date_window(question, self.newest) if self.newest else None
         in_window = self._allowed(window)
         if in_window is not None and within is not None:
             in_window = np.intersect1d(in_window, within)
         if in_window is not None and not len(in_window):
             window, in_window = None, None  # no article of those dates: rank them all rather than none
-        pool = max(POOL, 4 * k)
+        # One side alone needs only the pool; fusion may read each side deeper (see FUSION_DEPTH).
+        depth = max(pool, self.fusion_depth) if mode == "hybrid" else pool
         if window is not None and window.explicit:
-            pairs = self._scored(question, query_vector, mode, pool, in_window)
-        elif window is not None and in_window is not None:
+            dense, lexical = self._searched(question, query_vector, mode, depth, in_window)
+            return Candidates(dense, lexical, window, None)
+        if window is not None and in_window is not None:
             # Searched within the window too, so no in-window passage is crowded out of the pool.
-            pairs = self._boosted(
-                self._scored(question, query_vector, mode, pool, within, in_window), in_window, self.date_boost
-            )
-        else:
-            pairs = self._scored(question, query_vector, mode, pool, within)
-        return Ranking(self._collapse(self._hits(pairs[:pool])), query_vector, window)
+            dense, lexical = self._searched(question, query_vector, mode, depth, within, in_window)
+            return Candidates(dense, lexical, window, in_window)
+        dense, lexical = self._searched(question, query_vector, mode, depth, within)
+        return Candidates(dense, lexical, None, None)
 
-    def _scored(
-        self, question: str, query_vector: np.ndarray, mode: Mode, pool: int, *allowed: np.ndarray | None
-    ) -> list[tuple[int, float]]:
-        """(chunk id, score) best first, of the passages found among each of ``allowed`` (None: all)."""
+    def _searched(
+        self, question: str, query_vector: np.ndarray, mode: Mode, depth: int, *allowed: np.ndarray | None
+    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+        """(chunk id, score) best first, dense and BM25, of the passages found among each of
+        ``allowed`` (None: all); a side the mode does not search is empty."""
         dense: dict[int, float] = {}
         sparse: dict[int, float] = {}
         for ids in allowed:
             # One call for both searches: a backend may run them at once (PostgreSQL does).
             found = self.reader.search(
-                query_vector if mode != "bm25" else None, question if mode != "dense" else None, pool, ids
+                query_vector if mode != "bm25" else None, question if mode != "dense" else None, depth, ids
             )
             if found.dense is not None:
                 dense.update(zip(found.dense.ids.tolist(), found.dense.scores.tolist(), strict=True))
             if found.lexical is not None:
                 sparse.update(zip(found.lexical.ids.tolist(), found.lexical.scores.tolist(), strict=True))
-        by_dense = sorted(dense.items(), key=lambda kv: -kv[1])
-        by_sparse = sorted(sparse.items(), key=lambda kv: -kv[1])
+        return sorted(dense.items(), key=lambda kv: -kv[1]), sorted(sparse.items(), key=lambda kv: -kv[1])
+
+    def _fused(self, found: Candidates, mode: Mode) -> list[tuple[int, float]]:
         if mode != "hybrid":
-            return by_dense if mode == "dense" else by_sparse
+            return found.dense if mode == "dense" else found.lexical
         fused = (
-            score_fusion([by_dense, by_sparse], self.weights)
+            score_fusion([found.dense, found.lexical], self.weights)
             if self.fusion == "score"
-            else reciprocal_rank_fusion([[i for i, _ in by_dense], [i for i, _ in by_sparse]], self.weights, self.rrf_k)
+            else reciprocal_rank_fusion(
+                [[i for i, _ in found.dense], [i for i, _ in found.lexical]], self.weights, self.rrf_k
+            )
         )
         return [(r.id, r.score) for r in fused]
 

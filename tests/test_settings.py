@@ -37,7 +37,14 @@ def test_id_lists_accept_comma_separated_environment(toml, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "bad", [{"search_mode": "fuzzy"}, {"batch_size": 0}, {"admin_ids": "12,x"}, {"telegram_api_url": "ftp://x"}]
+    "bad",
+    [
+        {"search_mode": "fuzzy"},
+        {"batch_size": 0},
+        {"admin_ids": "12,x"},
+        {"telegram_api_url": "ftp://x"},
+        {"fusion_depth": 0},
+    ],
 )
 def test_bad_values_name_the_field_and_value(toml, bad):
     with pytest.raises(ValidationError) as info:
