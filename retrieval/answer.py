@@ -196,7 +196,8 @@ class AnswerComposer:
         self.per_article = per_article
         self.sentences = Sentences(embedder, sentences)
         self.idf = idf
-        # Without idf every word weighs 1, a word the passage lacks too.
+        # The weight of a word no chunk has: from the chunk count at opening (it moves with the log
+        # of the count, so a reload that adds articles barely shifts it). Without idf every word weighs 1.
         self.unseen = unseen_idf(chunk_count) if idf else 1.0
 
     def compose(
