@@ -3,9 +3,11 @@
 Two logistic regressions, fitted on the dev halves of the eval sets by ``scripts/train_ranker.py``
 and shipped as JSON beside this module (no pickle): one scores each candidate sentence (features
 below), the other turns the best candidate into the probability that the articles answer at all
-(its score and a few of its features: a question about something absent still finds a "best"
-sentence). The same file carries the threshold calibrated on dev: ``min_confidence`` on the
-second (below it newsbot declines). The bold short answer has a model of its own (span_ranker.py).
+(its score, a few of its features and what its passage holds of the question's rare words: a
+question about something absent still finds a "best" sentence). The same file carries the
+threshold calibrated on dev: ``min_confidence`` on the second (below it newsbot declines; the
+highest that declines at most 5 % of each set's answerable dev questions). The bold short answer
+has a model of its own (span_ranker.py).
 """
 
 from __future__ import annotations

@@ -5,13 +5,14 @@
     python scripts/train_ranker.py compare   # grouped cross-validation on dev: this recipe vs others
 
 `collect` needs the real model and takes minutes; it writes corpora/eval/ranker/dev_features.npz
-(numbers only: features, labels, and whether the bold span found in each sentence is right, by
-token F1 >= 0.5 or containing a gold answer: retrieval/evaluate.py bold_right).
+(numbers only: features, each sentence's passage evidence (ranker.EVIDENCE), labels, and whether
+the bold span found in each sentence is right, by token F1 >= 0.5 or containing a gold answer:
+retrieval/evaluate.py bold_right).
 `fit` is deterministic and takes seconds; tests/retrieval/test_ranker.py checks that it reproduces
 the shipped JSON from the committed features. Only dev questions are used: test halves stay unseen.
 `compare` scores models out of fold (5 folds grouped by question, so no question is judged by a
 model that saw it) and prints each set's hit@1/hit@3 (the best-scored sentence holds a gold answer)
-and decline rates; LightGBM rankers join in when lightgbm is installed (the `experiments` extra).
+and decline rates, for the shipped answerability inputs and threshold rule and the others tried; LightGBM rankers join in when lightgbm is installed (the `experiments` extra).
 """
 
 from __future__ import annotations
