@@ -43,13 +43,15 @@ STOPWORDS_EN = (
     "will", "with",
 )  # fmt: skip
 _STOP = frozenset(STOPWORDS_EN)
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+# A word is two or more word characters: "almaz-antey" is two words, "putin's" is "putin". Answer
+# scoring (retrieval/text.py) reads words with this same pattern, so every idf it looks up exists.
+TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _stemmer = Stemmer.Stemmer("english")
 
 
 def stems(texts: list[str]) -> list[list[str]]:
     """The words BM25 counts in each text, in order: lower case, stop words out, Snowball stems."""
-    return [_stemmer.stemWords([w for w in _TOKEN.findall(text.lower()) if w not in _STOP]) for text in texts]
+    return [_stemmer.stemWords([w for w in TOKEN.findall(text.lower()) if w not in _STOP]) for text in texts]
 
 
 @dataclass(frozen=True, slots=True)

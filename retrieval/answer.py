@@ -16,7 +16,7 @@ from newsbot.index.chunking import excerpt_spans
 from newsbot.index.embedder import Embedder
 from newsbot.index.entities import Entity, within
 from newsbot.index.records import ArticleInfo, Chunk, ChunkSentences
-from newsbot.retrieval.ranker import FEATURES, SentenceRanker
+from newsbot.retrieval.ranker import EVIDENCE, FEATURES, SentenceRanker
 from newsbot.retrieval.records import Answer, Citation, Hit, Mention
 from newsbot.retrieval.span_ranker import Passage, ShortAnswer, SpanRanker
 from newsbot.retrieval.spans import answer_type, candidates, question_stems
@@ -51,6 +51,8 @@ class Excerpt:
     entities: tuple[Entity, ...] | None = None
     # The ranker's features of the sentence (the answerability model reads the best one's).
     features: np.ndarray | None = None
+    # Its passage's evidence (ranker.EVIDENCE order), which the answerability model reads too.
+    evidence: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,7 @@ class Candidate:
     end: int
     features: np.ndarray
     entities: tuple[Entity, ...] | None
+    evidence: np.ndarray  # its passage's, in ranker.EVIDENCE order
 
 
 class Sentences:
@@ -120,6 +123,26 @@ def _weighted_share(terms: list[str], weights: np.ndarray, present: set[str]) ->
     return float(np.asarray([t in present for t in terms], dtype=np.float32) @ weights / total)
 
 
+def unseen_idf(chunk_count: int) -> float:
+    """BM25's idf of a word no chunk has (document frequency 0): more than any word it has."""
+    n = max(chunk_count, 1)
+    return float(np.log(1 + (n + 0.5) / 0.5))
+
+
+def passage_evidence(terms: list[str], idf: np.ndarray, unseen: float, present: set[str]) -> np.ndarray:
+    """What a passage holding the stems ``present`` says of the question's ``terms`` (with BM25's
+    ``idf``, 0 for a word no chunk has, which weighs ``unseen``), in ranker.EVIDENCE order."""
+    if not terms:
+        return np.zeros(len(EVIDENCE), dtype=np.float64)
+    weights = np.where(idf > 0, idf, unseen).astype(np.float64)
+    lacking = np.asarray([t not in present for t in terms])
+    row = {
+        "missing_rarest": float(weights[lacking].max() / unseen) if lacking.any() else 0.0,
+        "passage_cover": float(weights[~lacking].sum() / weights.sum()),
+    }
+    return np.asarray([row[name] for name in EVIDENCE], dtype=np.float64)
+
+
 def _mentions(excerpts: Sequence[Excerpt]) -> list[Mention]:
     """Each name in the excerpts once, with the label most of its mentions have."""
     votes: dict[str, Counter[str]] = {}
@@ -151,6 +174,7 @@ class AnswerComposer:
         per_article: int = 3,
         sentences: SentenceLookup | None = None,
         idf: IdfLookup | None = None,
+        chunk_count: int = 0,
         ranker: SentenceRanker | None = None,
         spans: SpanRanker | None = None,
     ) -> None:
@@ -172,6 +196,9 @@ class AnswerComposer:
         self.per_article = per_article
         self.sentences = Sentences(embedder, sentences)
         self.idf = idf
+        # The weight of a word no chunk has: from the chunk count at opening (it moves with the log
+        # of the count, so a reload that adds articles barely shifts it). Without idf every word weighs 1.
+        self.unseen = unseen_idf(chunk_count) if idf else 1.0
 
     def compose(
         self,
@@ -229,9 +256,9 @@ class AnswerComposer:
             return Shortlist(kind, (), (), 0.0, False, None)
         ranked = self._select(excerpts, max_citations or self.max_citations)
         top = max(excerpts, key=lambda ex: ex.score)
-        if top.features is None:  # unreachable: excerpts() gives each excerpt its ranker features
+        if top.features is None or top.evidence is None:  # unreachable: excerpts() gives each its features
             raise RuntimeError("the best excerpt carries no ranker features")
-        confidence = self.ranker.confidence(top.features, top.score)
+        confidence = self.ranker.confidence(top.features, top.score, top.evidence)
         confident = confidence >= self.min_confidence
         as_of = None
         if confident:
@@ -255,7 +282,7 @@ class AnswerComposer:
             return []
         scores = self.ranker.predict(np.stack([c.features for c in candidates]))
         return [
-            Excerpt(c.hit, c.text, c.start, c.end, float(p), float(p), c.entities, c.features)
+            Excerpt(c.hit, c.text, c.start, c.end, float(p), float(p), c.entities, c.features, c.evidence)
             for c, p in zip(candidates, scores, strict=True)
         ]
 
@@ -271,7 +298,7 @@ class AnswerComposer:
         weights = self.idf(terms) if self.idf and terms else np.ones(len(terms), dtype=np.float32)
         top_score = max(h.score for h in hits) or 1.0
         asked = question_stems(question)
-        found: list[tuple[Hit, int, int, dict[str, float], tuple[Entity, ...] | None]] = []
+        found: list[tuple[Hit, int, int, dict[str, float], tuple[Entity, ...] | None, np.ndarray]] = []
         unknown = float((weights == 0).mean()) if terms and self.idf else 0.0
         # Scalars hoisted out of the sentence loop: numpy calls on tiny arrays cost microseconds each.
         weight_total, term_count = weights.sum(), np.float32(len(terms))
@@ -280,6 +307,8 @@ class AnswerComposer:
                 continue
             in_passage = stems(hit.chunk.text)
             passage_idf = _weighted_share(terms, weights, in_passage)
+            # The passage as BM25 reads it, with its article's title.
+            evidence = passage_evidence(terms, weights, self.unseen, in_passage | stems(hit.article.title))
             similarity = np.clip(sentences.vectors @ query_vector[0], 0.0, 1.0)
             stored = sentences.entities
             for i, ((s, e), sim) in enumerate(zip(sentences.spans, similarity, strict=True)):
@@ -305,19 +334,19 @@ class AnswerComposer:
                     "passage_idf_overlap": passage_idf,
                     "unknown": unknown,
                 }
-                found.append((hit, s, e, row, entities))
+                found.append((hit, s, e, row, entities, evidence))
         # The gaps compare each sentence with the best of all of them, so they come second.
-        best_similarity = max((row["similarity"] for *_, row, _ in found), default=0.0)
-        best_idf = max((row["idf_overlap"] for *_, row, _ in found), default=0.0)
+        best_similarity = max((row["similarity"] for *_, row, _, _ in found), default=0.0)
+        best_idf = max((row["idf_overlap"] for *_, row, _, _ in found), default=0.0)
         out = []
-        for hit, s, e, row, entities in found:
+        for hit, s, e, row, entities, evidence in found:
             row |= {
                 "similarity_gap": row["similarity"] - best_similarity,
                 "idf_overlap_gap": row["idf_overlap"] - best_idf,
             }
             features = np.asarray([row[name] for name in FEATURES], dtype=np.float64)
             start = hit.chunk.start
-            out.append(Candidate(hit, hit.chunk.text[s:e], start + s, start + e, features, entities))
+            out.append(Candidate(hit, hit.chunk.text[s:e], start + s, start + e, features, entities, evidence))
         return out
 
     def _select(self, excerpts: list[Excerpt], limit: int) -> list[Excerpt]:

@@ -3,9 +3,11 @@
 Two logistic regressions, fitted on the dev halves of the eval sets by ``scripts/train_ranker.py``
 and shipped as JSON beside this module (no pickle): one scores each candidate sentence (features
 below), the other turns the best candidate into the probability that the articles answer at all
-(its score and a few of its features: a question about something absent still finds a "best"
-sentence). The same file carries the threshold calibrated on dev: ``min_confidence`` on the
-second (below it newsbot declines). The bold short answer has a model of its own (span_ranker.py).
+(its score, a few of its features and what its passage holds of the question's rare words: a
+question about something absent still finds a "best" sentence). The same file carries the
+threshold calibrated on dev: ``min_confidence`` on the second (below it newsbot declines; the
+highest that declines at most 5 % of each set's answerable dev questions). The bold short answer
+has a model of its own (span_ranker.py).
 """
 
 from __future__ import annotations
@@ -47,6 +49,34 @@ ANSWERABLE_FEATURES = (
     "passage_idf_overlap",
     "unknown",
 )
+# Read of the best candidate's passage (its title and text) for the answerability model only: the
+# sentence model never sees them. A question about an event the articles lack often shares its
+# people and places with them, but the passage that scores best lacks the question's rarest word
+# ("pyeongchang", "linkedin", "samarkand"): measured on the dev halves (README "Declining").
+EVIDENCE = (
+    "missing_rarest",  # idf of the rarest question word the passage lacks, over a word no chunk has (0: none lacking)
+    "passage_cover",  # idf-weighted share of the question's words in the passage; a word no chunk has weighs most
+)
+# Which of those the answerability model reads (scripts/train_ranker.py compare tries the others).
+ANSWERABLE_EVIDENCE = EVIDENCE
+
+
+def answerable_inputs() -> tuple[str, ...]:
+    """The answerability model's inputs, in order: the best sentence's score, some of its
+    features, some of its passage's evidence."""
+    return ("sentence_score", *ANSWERABLE_FEATURES, *ANSWERABLE_EVIDENCE)
+
+
+def answerable_row(best_row: np.ndarray, best_score: float, evidence: np.ndarray) -> np.ndarray:
+    """The answerability model's input row for a best candidate (``answerable_inputs`` order)."""
+    return np.asarray(
+        [
+            best_score,
+            *(best_row[FEATURES.index(f)] for f in ANSWERABLE_FEATURES),
+            *(evidence[EVIDENCE.index(f)] for f in ANSWERABLE_EVIDENCE),
+        ],
+        dtype=np.float64,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +126,8 @@ class SentenceRanker:
             raise ValueError(f"ranker features {list(self.features)} do not match this newsbot's {list(FEATURES)}")
         if self.sentences.weights.shape != (len(FEATURES),):
             raise ValueError(f"the sentence model must have {len(FEATURES)} weights")
-        if self.answerable.weights.shape != (1 + len(ANSWERABLE_FEATURES),):
-            raise ValueError(f"the answerability model must have {1 + len(ANSWERABLE_FEATURES)} weights")
+        if self.answerable.weights.shape != (len(answerable_inputs()),):
+            raise ValueError(f"the answerability model must have {len(answerable_inputs())} weights")
         if not 0 <= self.min_confidence <= 1:
             raise ValueError(f"ranker min_confidence must be between 0 and 1, got {self.min_confidence}")
 
@@ -105,22 +135,28 @@ class SentenceRanker:
         """P(this sentence holds the answer) for each row of features."""
         return self.sentences.predict(rows)
 
-    def confidence(self, best_row: np.ndarray, best_score: float) -> float:
-        """P(the passages answer the question at all), from the best candidate."""
-        inputs = np.asarray([best_score, *(best_row[FEATURES.index(f)] for f in ANSWERABLE_FEATURES)])
+    def confidence(self, best_row: np.ndarray, best_score: float, evidence: np.ndarray) -> float:
+        """P(the passages answer the question at all), from the best candidate and its passage's
+        ``evidence`` (in ``EVIDENCE`` order)."""
+        inputs = answerable_row(best_row, best_score, evidence)
         return float(self.answerable.predict(inputs[None, :])[0])
 
     def to_json(self) -> dict:
         return {
             "features": list(self.features),
             "sentences": self.sentences.to_json(),
-            "answerable_features": ["sentence_score", *ANSWERABLE_FEATURES],
+            "answerable_features": list(answerable_inputs()),
             "answerable": self.answerable.to_json(),
             "min_confidence": round(float(self.min_confidence), 4),
         }
 
     @classmethod
     def from_json(cls, data: dict) -> SentenceRanker:
+        expected = list(answerable_inputs())
+        if data.get("answerable_features", expected) != expected:
+            raise ValueError(
+                f"ranker answerability inputs {data['answerable_features']} do not match this newsbot's {expected}"
+            )
         try:
             return cls(
                 tuple(data["features"]),

@@ -129,6 +129,7 @@ class Retriever:
             max_citations=max_citations,
             sentences=reader.chunks.sentences,
             idf=reader.lexical.idf,
+            chunk_count=reader.chunk_count,
         )
         self.newest = reader.chunks.newest_date()
         # Off (None) at 0: benchmarks time every question's embedding.

@@ -7,9 +7,7 @@ from functools import lru_cache
 
 import Stemmer
 
-from newsbot.index.bm25 import STOPWORDS_EN
-
-_WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
+from newsbot.index.bm25 import STOPWORDS_EN, TOKEN
 
 # Lucene's English stop words, plus the words every question has and no answer needs.
 STOPWORDS = frozenset(STOPWORDS_EN) | {
@@ -78,7 +76,8 @@ _stemmer = Stemmer.Stemmer("english")
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+    """The words BM25 indexes (its token pattern), lower case: a stem here is a stem there."""
+    return TOKEN.findall(text.lower())
 
 
 @lru_cache(maxsize=65_536)

@@ -5,13 +5,14 @@
     python scripts/train_ranker.py compare   # grouped cross-validation on dev: this recipe vs others
 
 `collect` needs the real model and takes minutes; it writes corpora/eval/ranker/dev_features.npz
-(numbers only: features, labels, and whether the bold span found in each sentence is right, by
-token F1 >= 0.5 or containing a gold answer: retrieval/evaluate.py bold_right).
+(numbers only: features, each sentence's passage evidence (ranker.EVIDENCE), labels, and whether
+the bold span found in each sentence is right, by token F1 >= 0.5 or containing a gold answer:
+retrieval/evaluate.py bold_right).
 `fit` is deterministic and takes seconds; tests/retrieval/test_ranker.py checks that it reproduces
 the shipped JSON from the committed features. Only dev questions are used: test halves stay unseen.
 `compare` scores models out of fold (5 folds grouped by question, so no question is judged by a
 model that saw it) and prints each set's hit@1/hit@3 (the best-scored sentence holds a gold answer)
-and decline rates; LightGBM rankers join in when lightgbm is installed (the `experiments` extra).
+and decline rates, for the shipped answerability inputs and threshold rule and the others tried; LightGBM rankers join in when lightgbm is installed (the `experiments` extra).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ FEATURES_FILE = EVAL / "ranker" / "dev_features.npz"
 SETS = ("xquad_en", "covidqa", "news_qa")
 # Each set's questions are also asked of another set's corpus, where they must be declined.
 CROSS = {"xquad_en": "covidqa", "covidqa": "xquad_en", "news_qa": "xquad_en"}
-# The target the decline threshold is fitted to (on dev): at most this share of answerable
-# questions declined.
+# The target the decline threshold is fitted to (on dev): at most this share of each set's
+# answerable questions declined (the threshold is the lowest of the sets' own).
 MAX_ANSWERABLE_DECLINED = 0.05
 # Sentences not holding the answer paired with each one that does, when fitting the ranking.
 PAIRS_PER_ANSWER = 10
@@ -46,8 +47,8 @@ def _retriever(dataset, cache: Path, settings, embedder):
     return Retriever.open(folder / "index", embedder=embedder, settings=settings, question_cache=0)
 
 
-def _rows(retriever, question: str, gold: tuple[str, ...]) -> list[list[float]]:
-    """One row per candidate sentence: features, label, span found, span right."""
+def _rows(retriever, question: str, gold: tuple[str, ...]) -> tuple[list[list[float]], list[list[float]]]:
+    """One row per candidate sentence: features, label, span found, span right; and its passage's evidence."""
     from newsbot.retrieval.evaluate import bold_right
     from newsbot.retrieval.spans import answer_type, find_span
     from newsbot.retrieval.text import normalize
@@ -55,37 +56,39 @@ def _rows(retriever, question: str, gold: tuple[str, ...]) -> list[list[float]]:
     composer, kind = retriever.composer, answer_type(question)
     ranking = retriever.rank(question, retriever.mode, retriever.top_k)
     golds = [normalize(g) for g in gold if normalize(g)]
-    rows = []
+    rows, evidence = [], []
     for c in composer.candidates(question, ranking.hits[: retriever.top_k], ranking.query_vector, kind):
         label = any(g in normalize(c.text) for g in golds)
         span = find_span(question, c.text, kind, c.entities)
         right = span is not None and bold_right(c.text[span.start : span.end], gold)
         rows.append([*c.features.tolist(), float(label), float(span is not None), float(right)])
-    return rows
+        evidence.append(c.evidence.tolist())
+    return rows, evidence
 
 
 def collect(cache: Path, out: Path) -> None:
     from newsbot.config.settings import load_settings
     from newsbot.index.embedder import SentenceTransformerEmbedder
     from newsbot.retrieval.evaluate import load_dataset
-    from newsbot.retrieval.ranker import FEATURES
+    from newsbot.retrieval.ranker import EVIDENCE, FEATURES
 
     settings = load_settings()
     embedder = SentenceTransformerEmbedder(settings.model_name, settings.batch_size)
     present = [s for s in SETS if (EVAL / s / "queries.jsonl").is_file()]
     datasets = {s: load_dataset(EVAL / s).split("dev") for s in present}
     retrievers = {s: _retriever(datasets[s], cache, settings, embedder) for s in present}
-    rows, groups, answerable, group = [], [], [], 0
+    rows, evidence, groups, answerable, group = [], [], [], [], 0
     for name, dataset in datasets.items():
         asked = [(retrievers[name], q, True) for q in dataset.queries]
         asked += [(retrievers[name], q, False) for q in dataset.unanswerable]
         if CROSS[name] in retrievers:
             asked += [(retrievers[CROSS[name]], q, False) for q in dataset.queries]
         for n, (retriever, query, can) in enumerate(asked):
-            found = _rows(retriever, query.question, query.answers if can else ())
-            if not found:
-                found = [[0.0] * (len(FEATURES) + 3)]  # a question with no candidates at all
+            found, seen = _rows(retriever, query.question, query.answers if can else ())
+            if not found:  # a question with no candidates at all
+                found, seen = [[0.0] * (len(FEATURES) + 3)], [[0.0] * len(EVIDENCE)]
             rows += found
+            evidence += seen
             groups += [group] * len(found)
             answerable += [can] * len(found)
             group += 1
@@ -93,7 +96,13 @@ def collect(cache: Path, out: Path) -> None:
                 print(f"{name}: {n}/{len(asked)}", file=sys.stderr)
     out.parent.mkdir(parents=True, exist_ok=True)
     data = np.asarray(rows, dtype=np.float32)
-    np.savez_compressed(out, rows=data, groups=np.asarray(groups, np.int32), answerable=np.asarray(answerable))
+    np.savez_compressed(
+        out,
+        rows=data,
+        evidence=np.asarray(evidence, dtype=np.float32),
+        groups=np.asarray(groups, np.int32),
+        answerable=np.asarray(answerable),
+    )
     print(f"{len(data)} candidates from {group} questions -> {out}", file=sys.stderr)
 
 
@@ -101,11 +110,9 @@ def fit(features: Path, out: Path) -> dict:
     """Two logistic regressions and the decline threshold, all from the dev features."""
     from sklearn.linear_model import LogisticRegression
 
-    from newsbot.retrieval.ranker import ANSWERABLE_FEATURES, FEATURES, SentenceRanker
+    from newsbot.retrieval.ranker import FEATURES, SentenceRanker, answerable_row
 
-    data = np.load(features, allow_pickle=False)
-    rows, groups, answerable = data["rows"].astype(np.float64), data["groups"], data["answerable"].astype(bool)
-    x, label = rows[:, : len(FEATURES)], rows[:, -3]
+    x, evidence, label, groups, answerable = _load(features)
     # Which sentence answers: learned from pairs of one answering and one other sentence of the
     # same question (what matters is the order within a question), then scaled to a probability.
     sentences = _pairwise(LogisticRegression, x, label, groups, answerable)
@@ -117,11 +124,10 @@ def fit(features: Path, out: Path) -> dict:
     at = np.asarray([best[g] for g in sorted(best)])
     can = answerable[at]
     # Whether anything answers: learned from every question's best candidate.
-    inputs = np.column_stack([prob[at], x[at][:, [FEATURES.index(f) for f in ANSWERABLE_FEATURES]]])
+    inputs = np.asarray([answerable_row(x[i], prob[i], evidence[i]) for i in at])
     answerability = _logistic(LogisticRegression, inputs, can.astype(np.float64))
     confidence = answerability.predict(inputs)
-    # The highest threshold that declines no more than the target share of answerable questions.
-    min_confidence = float(np.quantile(confidence[can], MAX_ANSWERABLE_DECLINED))
+    min_confidence = _threshold(confidence, can, _set_of_questions(len(at)))
     result = SentenceRanker(FEATURES, sentences, answerability, min_confidence).to_json()
     result["fitted_on"] = {
         "questions": len(at),
@@ -132,6 +138,36 @@ def fit(features: Path, out: Path) -> dict:
     }
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return result
+
+
+def _load(features: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Candidates' features, their passages' evidence, labels, question groups, answerable flags."""
+    from newsbot.retrieval.ranker import EVIDENCE, FEATURES
+
+    data = np.load(features, allow_pickle=False)
+    rows = data["rows"].astype(np.float64)
+    if "evidence" not in data or data["evidence"].shape != (len(rows), len(EVIDENCE)):
+        raise SystemExit(f"{features} lacks the passage evidence {list(EVIDENCE)}: collect again")
+    evidence = data["evidence"].astype(np.float64)
+    return rows[:, : len(FEATURES)], evidence, rows[:, -3], data["groups"], data["answerable"].astype(bool)
+
+
+def _set_of_questions(count: int) -> np.ndarray:
+    """Each question's set (for answerable ones: the set whose corpus answers it), by group."""
+    ranges = _question_ranges()
+    if max(hi for _, hi in ranges.values()) != count:
+        raise SystemExit(
+            "the features file does not hold the questions the eval sets' dev halves have now: collect again"
+        )
+    sets = np.empty(count, dtype=object)
+    for part, (lo, hi) in ranges.items():
+        sets[lo:hi] = part.split(" ")[0]
+    return sets
+
+
+def _threshold(confidence: np.ndarray, can: np.ndarray, sets: np.ndarray, share: float = MAX_ANSWERABLE_DECLINED):
+    """The highest threshold that declines no more than ``share`` of any set's answerable questions."""
+    return float(min(np.quantile(confidence[can & (sets == s)], share) for s in np.unique(sets[can])))
 
 
 def _pairwise(model_class, x: np.ndarray, label: np.ndarray, groups: np.ndarray, answerable: np.ndarray):
@@ -163,10 +199,10 @@ def _pairwise(model_class, x: np.ndarray, label: np.ndarray, groups: np.ndarray,
     return Logistic(mean, scale, w * platt.coef_[0][0], float(platt.intercept_[0]))
 
 
-def _logistic(model_class, x: np.ndarray, y: np.ndarray):
+def _logistic(model_class, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None):
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
-    fitted = model_class(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
+    fitted = model_class(C=1.0, max_iter=2000).fit((x - mean) / scale, y, sample_weight=weights)
     from newsbot.retrieval.ranker import Logistic
 
     return Logistic(mean, scale, fitted.coef_[0], float(fitted.intercept_[0]))
@@ -223,11 +259,9 @@ def compare(features: Path) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
-    from newsbot.retrieval.ranker import ANSWERABLE_FEATURES, FEATURES
+    from newsbot.retrieval.ranker import ANSWERABLE_EVIDENCE, ANSWERABLE_FEATURES, EVIDENCE, FEATURES
 
-    data = np.load(features, allow_pickle=False)
-    rows, groups, answerable = data["rows"].astype(np.float64), data["groups"], data["answerable"].astype(bool)
-    x, label = rows[:, : len(FEATURES)], rows[:, -3]
+    x, evidence, label, groups, answerable = _load(features)
     ranges = _question_ranges()
     if max(hi for _, hi in ranges.values()) != groups.max() + 1:
         raise SystemExit(f"{features} does not hold the questions the eval sets' dev halves have now: collect again")
@@ -258,23 +292,45 @@ def compare(features: Path) -> None:
             cells.append(f"{name} hit@1 {hit1:.3f} hit@3 {hit3:.3f}")
         print(f"{model}: " + "; ".join(cells))
     # Declining, out of fold: the shipped sentence and answerability recipes and the dev threshold
-    # refitted on each fold's training questions, judged on its held-out ones.
+    # refitted on each fold's training questions, judged on its held-out ones; beside them the
+    # answerability inputs and threshold rules tried.
+    sets = _set_of_questions(groups.max() + 1)
+    shipped = tuple(ANSWERABLE_EVIDENCE)
+    variants = {f"evidence {list(shipped)}, each set's answerable <= 5 % (shipped)": (shipped, "each", 1.0)}
+    for extra in ((), *((e,) for e in EVIDENCE), EVIDENCE):
+        if extra != shipped:
+            variants[f"evidence {list(extra)}, each set <= 5 %"] = (extra, "each", 1.0)
+    variants[f"evidence {list(shipped)}, all answerable pooled <= 5 % (before)"] = (shipped, "pooled", 1.0)
+    variants[f"evidence {list(shipped)}, own out-of-corpus questions weighted x5"] = (shipped, "each", 5.0)
+    variants["no evidence, pooled <= 5 % (main's recipe)"] = ((), "pooled", 1.0)
+    own = np.asarray([s.endswith("unanswerable") for s in _parts_of_questions(len(sets))])
     questions = np.arange(groups.max() + 1)
-    declined = np.zeros(len(questions), dtype=bool)
+    declined = {name: np.zeros(len(questions), dtype=bool) for name in variants}
     for train_q, held_q in GroupKFold(5).split(questions, groups=questions):
         train = np.isin(groups, train_q)
         sentences = _pairwise(LogisticRegression, x[train], label[train], groups[train], answerable[train])
         prob = sentences.predict(x)
         best = np.asarray([g[np.argmax(prob[g])] for g in by_group])
-        inputs = np.column_stack([prob[best], x[best][:, [FEATURES.index(f) for f in ANSWERABLE_FEATURES]]])
         can = answerable[best]
-        model = _logistic(LogisticRegression, inputs[train_q], can[train_q].astype(np.float64))
-        confidence = model.predict(inputs)
-        threshold = np.quantile(confidence[train_q][can[train_q]], MAX_ANSWERABLE_DECLINED)
-        declined[held_q] = confidence[held_q] < threshold
-    print(
-        "declined (shipped recipe): " + "; ".join(f"{n} {declined[lo:hi].mean():.3f}" for n, (lo, hi) in ranges.items())
-    )
+        base = np.column_stack([prob[best], x[best][:, [FEATURES.index(f) for f in ANSWERABLE_FEATURES]]])
+        for name, (extra, rule, weight) in variants.items():
+            inputs = np.column_stack([base, evidence[best][:, [EVIDENCE.index(f) for f in extra]]])
+            weights = np.where(own[train_q], weight, 1.0)
+            model = _logistic(LogisticRegression, inputs[train_q], can[train_q].astype(np.float64), weights)
+            confidence = model.predict(inputs)
+            kept = sets[train_q] if rule == "each" else np.zeros(len(train_q), dtype=object)
+            threshold = _threshold(confidence[train_q], can[train_q], kept)
+            declined[name][held_q] = confidence[held_q] < threshold
+    for name, out in declined.items():
+        print(f"declined ({name}): " + "; ".join(f"{n} {out[lo:hi].mean():.3f}" for n, (lo, hi) in ranges.items()))
+
+
+def _parts_of_questions(count: int) -> list[str]:
+    """Each question's part of the features file ("news_qa unanswerable", ...), by group."""
+    parts = [""] * count
+    for part, (lo, hi) in _question_ranges().items():
+        parts[lo:hi] = [part] * (hi - lo)
+    return parts
 
 
 def main() -> None:
