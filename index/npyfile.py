@@ -19,6 +19,7 @@ class NpyFile:
     """A one-dimensional ``.npy`` file: its length, dtype, and ``slice(start, end)`` read from disk."""
 
     def __init__(self, path: Path) -> None:
+        self._fd: int | None = None  # set last: a refused file leaves nothing to close
         self.path = Path(path)
         with open(self.path, "rb") as fh:
             version = np.lib.format.read_magic(fh)
@@ -35,7 +36,7 @@ class NpyFile:
         if size < self._offset + self._length * dtype.itemsize:
             raise ValueError(f"{self.path} is truncated: {size} bytes for {self._length} values of {dtype}")
         # Positioned reads share no file offset, so threads and forked workers may read at once.
-        self._fd: int | None = os.open(self.path, os.O_RDONLY)
+        self._fd = os.open(self.path, os.O_RDONLY)
 
     def __len__(self) -> int:
         return self._length

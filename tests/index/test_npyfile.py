@@ -34,6 +34,7 @@ def test_out_of_range_and_closed_reads_are_refused(tmp_path: Path) -> None:
         saved.slice(0, 1)
 
 
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 def test_a_truncated_or_two_dimensional_file_is_refused(tmp_path: Path) -> None:
     np.save(tmp_path / "v.npy", np.zeros(100, dtype=np.float64))
     data = (tmp_path / "v.npy").read_bytes()
