@@ -62,8 +62,23 @@ class SparseHits:
     scores: np.ndarray
 
 
-def _slice(values: np.ndarray | NpyFile, start: int, end: int) -> np.ndarray:
-    return values.slice(start, end) if isinstance(values, NpyFile) else values[start:end]
+class _Held:
+    """Postings built in this process, read as a loaded index's are read from disk (NpyFile)."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def slice(self, start: int, end: int) -> np.ndarray:
+        return self.values[start:end]
+
+    def close(self) -> None:
+        """Nothing is open."""
+
+
+Postings = NpyFile | _Held
 
 
 class BM25Index:
@@ -77,8 +92,8 @@ class BM25Index:
     def __init__(
         self,
         vocab: dict[str, int],
-        data: np.ndarray | NpyFile,
-        indices: np.ndarray | NpyFile,
+        data: Postings,
+        indices: Postings,
         indptr: np.ndarray,
         chunk_ids: np.ndarray,
         model: bm25s.BM25 | None = None,
@@ -105,12 +120,19 @@ class BM25Index:
         model = bm25s.BM25()
         if not texts:
             empty = np.zeros(0, dtype=np.float32)
-            return cls({}, empty, empty.astype(np.int32), np.zeros(1, np.int32), np.zeros(0, np.int64), model)
+            return cls(
+                {}, _Held(empty), _Held(empty.astype(np.int32)), np.zeros(1, np.int32), np.zeros(0, np.int64), model
+            )
         tokens = stems(texts)
         model.index(tokens, show_progress=False)
         scores = model.scores
         return cls(
-            dict(model.vocab_dict), scores["data"], scores["indices"], scores["indptr"], np.asarray(chunk_ids), model
+            dict(model.vocab_dict),
+            _Held(scores["data"]),
+            _Held(scores["indices"]),
+            scores["indptr"],
+            np.asarray(chunk_ids),
+            model,
         )
 
     @classmethod
@@ -148,14 +170,13 @@ class BM25Index:
 
     def close(self) -> None:
         """Close the postings files of a loaded index (a built one holds nothing open)."""
-        for postings in (self.data, self.indices):
-            if isinstance(postings, NpyFile):
-                postings.close()
+        self.data.close()
+        self.indices.close()
 
     def _postings(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """The chunks (rows of ``chunk_ids``) having the word of vocabulary row ``row``, and its scores there."""
         start, end = int(self.indptr[row]), int(self.indptr[row + 1])
-        return _slice(self.indices, start, end), _slice(self.data, start, end)
+        return self.indices.slice(start, end), self.data.slice(start, end)
 
     def idf(self, stems: list[str]) -> np.ndarray:
         """BM25's inverse document frequency of each (stemmed) word; 0 for a word no chunk has."""
