@@ -14,9 +14,10 @@ import shutil
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from newsbot.retrieval.records import Answer, Hit
 from newsbot.retrieval.text import normalize
@@ -196,6 +197,16 @@ def bold_right(shown: str, gold: Sequence[str]) -> bool:
     return holds_gold(shown, gold) or any(normalize(g) and token_f1(shown, g) >= 0.5 for g in gold)
 
 
+def ranking_metrics(ranking: Sequence[Any], relevant: Collection[Any]) -> dict[str, float]:
+    """One question's R@1/5/10, MRR@10 and nDCG@10: ``ranking`` best first, ``relevant`` not empty."""
+    relevant = set(relevant)
+    out = {f"R@{k}": len(relevant & set(ranking[:k])) / len(relevant) for k in CUTOFFS}
+    first = next((i for i, d in enumerate(ranking[:10], 1) if d in relevant), None)
+    dcg = sum(1 / math.log2(i + 1) for i, d in enumerate(ranking[:10], 1) if d in relevant)
+    ideal = sum(1 / math.log2(i + 1) for i in range(1, min(len(relevant), 10) + 1))
+    return out | {"MRR@10": 1 / first if first else 0.0, "nDCG@10": dcg / ideal}
+
+
 @dataclass
 class ModeScore:
     """Running totals for one search mode."""
@@ -217,13 +228,11 @@ class ModeScore:
         self.count += 1
         relevant = query.relevant
         if relevant:
+            metrics = ranking_metrics(ranking, relevant)
             for k in CUTOFFS:
-                self.recall[k] += len(relevant & set(ranking[:k])) / len(relevant)
-            first = next((i for i, d in enumerate(ranking[:10], 1) if d in relevant), None)
-            self.mrr += 1 / first if first else 0.0
-            dcg = sum(1 / math.log2(i + 1) for i, d in enumerate(ranking[:10], 1) if d in relevant)
-            ideal = sum(1 / math.log2(i + 1) for i in range(1, min(len(relevant), 10) + 1))
-            self.ndcg += dcg / ideal
+                self.recall[k] += metrics[f"R@{k}"]
+            self.mrr += metrics["MRR@10"]
+            self.ndcg += metrics["nDCG@10"]
         for n in HIT_AT:
             self.hits[n] += answer_hit(answer, query.answers, n)
         self.declined += not answer.confident

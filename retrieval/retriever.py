@@ -68,6 +68,20 @@ class Ranking:
     window: DateWindow | None
 
 
+def lift_preferred(pairs: list[tuple[int, float]], preferred: np.ndarray, boost: float) -> list[tuple[int, float]]:
+    """``pairs`` re-ranked with ``boost`` times their score spread added to the preferred ids'.
+
+    In units of the spread, the boost means the same for cosine, BM25 and fused scores.
+    """
+    if not pairs or boost == 0:
+        return pairs
+    scores = [s for _, s in pairs]
+    lift = boost * ((max(scores) - min(scores)) or 1.0)
+    inside = np.isin(np.fromiter((i for i, _ in pairs), np.int64, len(pairs)), preferred)
+    lifted = [(i, s + lift if hit else s) for (i, s), hit in zip(pairs, inside.tolist(), strict=True)]
+    return sorted(lifted, key=lambda pair: -pair[1])
+
+
 class Retriever:
     """Finds passages for a question and builds the cited answer.
 
@@ -322,7 +336,7 @@ class Retriever:
         found = self.candidates(question, query_vector, mode, pool, within)
         pairs = self._fused(found, mode)
         if found.preferred is not None:
-            pairs = self._boosted(pairs, found.preferred, self.date_boost)
+            pairs = lift_preferred(pairs, found.preferred, self.date_boost)
         return Ranking(self._collapse(self._hits(pairs[:pool])), query_vector, found.window)
 
     def candidates(
@@ -377,20 +391,6 @@ class Retriever:
             )
         )
         return [(r.id, r.score) for r in fused]
-
-    @staticmethod
-    def _boosted(pairs: list[tuple[int, float]], preferred: np.ndarray, boost: float) -> list[tuple[int, float]]:
-        """``pairs`` re-ranked with ``boost`` times their score spread added to the preferred ids'.
-
-        In units of the spread, the boost means the same for cosine, BM25 and fused scores.
-        """
-        if not pairs or boost == 0:
-            return pairs
-        scores = [s for _, s in pairs]
-        lift = boost * ((max(scores) - min(scores)) or 1.0)
-        inside = np.isin(np.fromiter((i for i, _ in pairs), np.int64, len(pairs)), preferred)
-        lifted = [(i, s + lift if hit else s) for (i, s), hit in zip(pairs, inside.tolist(), strict=True)]
-        return sorted(lifted, key=lambda pair: -pair[1])
 
     def _embed_question(self, question: str) -> np.ndarray:
         # The same question is often searched again (another mode, a retry): embed it once.

@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from newsbot.retrieval.evaluate import ranking_metrics
+from newsbot.retrieval.fusion import score_fusion
+from newsbot.retrieval.retriever import POOL, lift_preferred
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "corpora" / "eval"
@@ -39,8 +42,6 @@ SETS = ("xquad_en", "covidqa", "news_qa")
 METRICS = ("R@1", "R@5", "R@10", "MRR@10", "nDCG@10")
 DEPTHS = (50, 100, 150, 200)
 DENSE_WEIGHTS = tuple(round(0.2 + 0.05 * i, 2) for i in range(9))  # 0.2 .. 0.6; bm25 gets the rest
-# The retriever's passage pool (retrieval/retriever.py POOL): what the article ranking is read from.
-POOL = 50
 # Settings scoring within this of the best are treated as equal: one question's R@5 moving on
 # covidqa moves the score by 0.0001, so this is a handful of question-metrics, within noise.
 TIE = 0.0005
@@ -110,24 +111,10 @@ def collect(cache: Path, out: Path) -> None:
     print(f"-> {out}", file=sys.stderr)
 
 
-def _scaled(ids: np.ndarray, scores: np.ndarray) -> dict[int, float]:
-    """retrieval/fusion.py score_fusion's min-max scaling of one side's list."""
-    keep = ids >= 0
-    ids, scores = ids[keep], scores[keep].astype(np.float64)
-    if not len(ids):
-        return {}
-    low, high = scores.min(), scores.max()
-    scaled = (scores - low) / (high - low) if high > low else np.ones_like(scores)
-    return dict(zip(ids.tolist(), scaled.tolist(), strict=True))
-
-
 def _metrics(ranked: list[int], relevant: set[int]) -> np.ndarray:
-    """evaluate.py ModeScore.add's retrieval metrics for one question's article ranking."""
-    recall = [len(relevant & set(ranked[:k])) / len(relevant) for k in (1, 5, 10)]
-    first = next((i for i, a in enumerate(ranked[:10], 1) if a in relevant), None)
-    dcg = sum(1 / math.log2(i + 1) for i, a in enumerate(ranked[:10], 1) if a in relevant)
-    ideal = sum(1 / math.log2(i + 1) for i in range(1, min(len(relevant), 10) + 1))
-    return np.asarray([*recall, 1 / first if first else 0.0, dcg / ideal])
+    """``newsbot eval``'s retrieval metrics for one question's article ranking, in METRICS order."""
+    found = ranking_metrics(ranked, relevant)
+    return np.asarray([found[m] for m in METRICS])
 
 
 def _articles(chunk_ids: list[int], chunk_article: np.ndarray, duplicates: set[tuple[int, int]]) -> list[int]:
@@ -147,22 +134,24 @@ def replay(data, name: str, mode: str, depth: int = POOL, dense_weight: float = 
     """Mean (R@1, R@5, R@10, MRR@10, nDCG@10) of ``mode`` over a set's saved dev questions."""
     chunk_article, relevant = data[f"{name}/chunk_article"], data[f"{name}/relevant"]
     duplicates = {(int(a), int(b)) for a, b in data[f"{name}/duplicates"]}
+    boost = float(data["date_boost"])
     total = np.zeros(len(METRICS))
     for n in range(len(relevant)):
-        if mode != "hybrid":
-            # One side alone searches only the pool; its in-window passages are lifted the same way.
-            pairs, preferred = _side(data, name, "dense" if mode == "dense" else "bm25", n, POOL)
+        # The retriever's own fusion and date lift, on the saved candidates.
+        sides = ("dense", "bm25") if mode == "hybrid" else (mode,)
+        lists, preferred = [], set()
+        for side in sides:
+            # One side alone searches only the pool; hybrid reads each side ``depth`` deep.
+            found, flags = _side(data, name, side, n, depth if mode == "hybrid" else POOL)
+            lists.append(list(found.items()))
+            preferred |= {i for i, flag in zip(found, flags.tolist(), strict=True) if flag}
+        if mode == "hybrid":
+            pairs = [(r.id, r.score) for r in score_fusion(lists, (dense_weight, 1 - dense_weight))]
         else:
-            pairs, preferred_ids = {}, set()
-            for side, weight in (("dense", dense_weight), ("bm25", 1 - dense_weight)):
-                found, flags = _side(data, name, side, n, depth)
-                ids = np.fromiter(found, np.int64, len(found))
-                scores = np.fromiter(found.values(), np.float64, len(found))
-                for i, s in _scaled(ids, scores).items():
-                    pairs[i] = pairs.get(i, 0.0) + weight * s
-                preferred_ids |= set(ids[flags].tolist())
-            preferred = np.asarray([i in preferred_ids for i in pairs], bool)
-        ranked = _boosted(pairs, preferred, float(data["date_boost"]))
+            pairs = sorted(lists[0], key=lambda pair: -pair[1])
+        if preferred:
+            pairs = lift_preferred(pairs, np.fromiter(preferred, np.int64, len(preferred)), boost)
+        ranked = [i for i, _ in pairs]
         total += _metrics(_articles(ranked, chunk_article, duplicates), {int(a) for a in relevant[n] if a >= 0})
     return total / len(relevant)
 
@@ -179,15 +168,6 @@ def _side(data, name: str, side: str, n: int, depth: int) -> tuple[dict[int, flo
     keep = (ids >= 0) & ((np.arange(len(ids)) < depth) | (flags & (np.cumsum(flags) <= depth)))
     found = dict(zip(ids[keep].tolist(), scores[keep].astype(np.float64).tolist(), strict=True))
     return found, flags[keep]
-
-
-def _boosted(pairs: dict[int, float], preferred: np.ndarray, boost: float) -> list[int]:
-    """Chunk ids best first after retriever.py's date lift (``boost`` of the score spread)."""
-    ids, scores = list(pairs), np.asarray(list(pairs.values()), np.float64)
-    if preferred.any() and len(scores):
-        scores = scores + preferred * boost * ((scores.max() - scores.min()) or 1.0)
-    order = sorted(range(len(ids)), key=lambda j: -scores[j])
-    return [ids[j] for j in order]
 
 
 def fit(candidates: Path) -> dict:
