@@ -154,15 +154,7 @@ def _load(features: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
 
 def _set_of_questions(count: int) -> np.ndarray:
     """Each question's set (for answerable ones: the set whose corpus answers it), by group."""
-    ranges = _question_ranges()
-    if max(hi for _, hi in ranges.values()) != count:
-        raise SystemExit(
-            "the features file does not hold the questions the eval sets' dev halves have now: collect again"
-        )
-    sets = np.empty(count, dtype=object)
-    for part, (lo, hi) in ranges.items():
-        sets[lo:hi] = part.split(" ")[0]
-    return sets
+    return np.asarray([part.split(" ")[0] for part in _parts_of_questions(count)], dtype=object)
 
 
 def _threshold(confidence: np.ndarray, can: np.ndarray, sets: np.ndarray, share: float = MAX_ANSWERABLE_DECLINED):
@@ -327,8 +319,13 @@ def compare(features: Path) -> None:
 
 def _parts_of_questions(count: int) -> list[str]:
     """Each question's part of the features file ("news_qa unanswerable", ...), by group."""
+    ranges = _question_ranges()
+    if max(hi for _, hi in ranges.values()) != count:
+        raise SystemExit(
+            "the features file does not hold the questions the eval sets' dev halves have now: collect again"
+        )
     parts = [""] * count
-    for part, (lo, hi) in _question_ranges().items():
+    for part, (lo, hi) in ranges.items():
         parts[lo:hi] = [part] * (hi - lo)
     return parts
 
