@@ -5,7 +5,10 @@ from datetime import date
 import pytest
 
 from newsbot.index.builder import IndexBuilder
+from newsbot.index.records import ArticleInfo, Chunk
+from newsbot.retrieval.answer import AnswerComposer, Excerpt
 from newsbot.retrieval.dates import find_date_window
+from newsbot.retrieval.records import Hit
 from newsbot.retrieval.retriever import Retriever
 from tests.conftest import write_article
 
@@ -177,3 +180,22 @@ def test_sept_11_attacks_is_not_a_date(tmp_path, fake_embedder) -> None:
         assert r.search("what was held on sept 11?", k=3)[0].article.title == "Memorial service"
     finally:
         r.close()
+
+
+def _dated(text: str, day: date, score: float) -> Excerpt:
+    article = ArticleInfo(id=str(day), title="Troops", path=f"{day}.txt", date=day)
+    hit = Hit(Chunk(day.toordinal(), article.id, 0, text, 0, len(text), 1, 1), article, score, 1)
+    return Excerpt(hit, text, 0, len(text), score, score)
+
+
+def test_a_newer_article_goes_first_only_when_it_restates_the_best_excerpt() -> None:
+    best = _dated("Russia has mustered some 100,000 troops near its borders, officials said.", date(2022, 2, 10), 0.80)
+    restated = _dated(
+        "Russia has mustered some 150,000 troops near its borders, officials said.", date(2022, 3, 1), 0.75
+    )
+    other = _dated("Talks between the delegations are planned in Belarus next week.", date(2022, 3, 1), 0.75)
+    ranked, as_of = AnswerComposer._newest_first([best, restated])
+    assert ranked[0] is restated and as_of == date(2022, 3, 1)
+    # A different statement scoring nearly as well is another answer, not a newer version of this one.
+    ranked, as_of = AnswerComposer._newest_first([best, other])
+    assert ranked == [best, other] and as_of is None
