@@ -318,6 +318,8 @@ class AnswerComposer:
         unknown = float((weights == 0).mean()) if terms and self.idf else 0.0
         # Scalars hoisted out of the sentence loop: numpy calls on tiny arrays cost microseconds each.
         weight_total, term_count = weights.sum(), np.float32(len(terms))
+        cover = np.where(weights > 0, weights, np.float32(self.unseen)).astype(np.float32)
+        cover_total = cover.sum()
         for hit, sentences in zip(hits, self.sentences.get([h.chunk for h in hits]), strict=True):
             if not sentences.spans:
                 continue
@@ -326,6 +328,7 @@ class AnswerComposer:
             # The passage as BM25 reads it, with its article's title.
             evidence = passage_evidence(terms, weights, self.unseen, in_passage | stems(hit.article.title))
             similarity = np.clip(sentences.vectors @ query_vector[0], 0.0, 1.0)
+            title = stems(hit.article.title)
             stored = sentences.entities
             for i, ((s, e), sim) in enumerate(zip(sentences.spans, similarity, strict=True)):
                 text = hit.chunk.text[s:e]
@@ -349,16 +352,23 @@ class AnswerComposer:
                     "length": float(np.log1p(len(text)) / 5),
                     "passage_idf_overlap": passage_idf,
                     "unknown": unknown,
+                    "title_idf_overlap": float(
+                        np.asarray([t in present or t in title for t in terms], np.float32) @ cover / cover_total
+                    )
+                    if terms and cover_total
+                    else 0.0,
                 }
                 found.append((hit, s, e, row, entities, evidence))
         # The gaps compare each sentence with the best of all of them, so they come second.
         best_similarity = max((row["similarity"] for *_, row, _, _ in found), default=0.0)
         best_idf = max((row["idf_overlap"] for *_, row, _, _ in found), default=0.0)
+        best_title = max((row["title_idf_overlap"] for *_, row, _, _ in found), default=0.0)
         out = []
         for hit, s, e, row, entities, evidence in found:
             row |= {
                 "similarity_gap": row["similarity"] - best_similarity,
                 "idf_overlap_gap": row["idf_overlap"] - best_idf,
+                "title_idf_overlap_gap": row["title_idf_overlap"] - best_title,
             }
             features = np.asarray([row[name] for name in FEATURES], dtype=np.float64)
             start = hit.chunk.start

@@ -36,6 +36,11 @@ FEATURES = (
     "length",  # log of its length in characters, over 5
     "passage_idf_overlap",  # idf_overlap of its whole passage: are the question's rare words there at all?
     "unknown",  # share of the question's content stems no indexed chunk has (the same for every sentence)
+    # idf_overlap over the sentence and its article's title together (a word no chunk has weighs
+    # most): a sentence that answers often leaves the topic to the headline ("In 1992, it was
+    # transformed into a republic." under "... Karachayevo-Circassia ..."); BM25 reads the title too.
+    "title_idf_overlap",
+    "title_idf_overlap_gap",  # title_idf_overlap minus the best candidate's
 )
 # What the answerability model reads of the best candidate, besides its sentence score.
 # A question about an event the articles lack often names it in words the index has never seen:

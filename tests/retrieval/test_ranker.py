@@ -10,8 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from newsbot.index.records import ArticleInfo, Chunk
+from newsbot.retrieval.answer import AnswerComposer
 from newsbot.retrieval.ranker import DEFAULT_MODEL, FEATURES, SentenceRanker
+from newsbot.retrieval.records import Hit
+from newsbot.retrieval.text import stems
 from tests.conftest import ROOT
+from tests.fakes.embedder import FakeEmbedder
 
 FEATURES_FILE = ROOT / "corpora" / "eval" / "ranker" / "dev_features.npz"
 
@@ -64,3 +69,18 @@ def test_a_ranker_file_that_does_not_fit_is_refused() -> None:
         SentenceRanker.from_json(data | {"min_confidence": 1.5})
     with pytest.raises(ValueError, match="lacks 'answerable'"):
         SentenceRanker.from_json({k: v for k, v in data.items() if k != "answerable"})
+
+
+def test_a_sentence_is_also_read_with_its_articles_title() -> None:
+    text = "Officials marked the centenary on Monday. In 1992, it was transformed into a republic."
+    article = ArticleInfo(id="a1", title="Karachayevo-Circassia celebrates", path="kc.txt")
+    hit = Hit(Chunk(1, "a1", 0, text, 0, len(text), 1, 1), article, 1.0, 1)
+    question = "when did karachayevo-circassia become a republic"
+    candidates = AnswerComposer(FakeEmbedder()).candidates(question, [hit])
+    rows = [dict(zip(FEATURES, c.features.tolist(), strict=True)) for c in candidates]
+    answering = next(r for c, r in zip(candidates, rows, strict=True) if "1992" in c.text)
+    # "republic" is in the sentence; "karachayevo" and "circassia" only in the title.
+    terms = stems(question)
+    assert answering["idf_overlap"] == pytest.approx(1 / len(terms))
+    assert answering["title_idf_overlap"] == pytest.approx(3 / len(terms))
+    assert answering["title_idf_overlap_gap"] == 0.0
