@@ -121,6 +121,9 @@ def open_retriever(settings: Settings, *, quiet: bool = False) -> Retriever:
     try:
         if not backends.index_exists(settings):
             run_build(settings, embedder, quiet=quiet)
+            # The build left the question export beside the index: the first answer is then embedded
+            # as every later one (and the bot's) are, not with the model the passages were built with.
+            embedder = query_embedder(settings.index_dir, settings.model_name) or embedder
         return Retriever.serve(backends.open_index(settings, model=embedder.name), embedder=embedder, settings=settings)
     except ValueError as exc:
         fail(str(exc))

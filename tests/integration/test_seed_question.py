@@ -47,6 +47,12 @@ def test_newsbot_ask_json_in_a_fresh_folder(seeds_copy, tmp_path):
     assert result["confident"] is True
     assert "February 14-15" in result["citations"][0]["excerpt"]
     assert "added 1" in done.stderr  # built on first use
+    # The first answer is the one every later run gives: its question is embedded the same way.
+    again = subprocess.run(
+        cmd, cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300
+    )
+    assert again.returncode == 0 and "added" not in again.stderr, again.stderr
+    assert json.loads(again.stdout) == result
 
 
 def test_sentence_vectors_pooled_from_the_passage_pass_rank_like_the_real_model(real_embedder):
