@@ -325,10 +325,10 @@ class AnswerComposer:
                 continue
             in_passage = stems(hit.chunk.text)
             passage_idf = _weighted_share(terms, weights, in_passage)
-            # The passage as BM25 reads it, with its article's title.
-            evidence = passage_evidence(terms, weights, self.unseen, in_passage | stems(hit.article.title))
-            similarity = np.clip(sentences.vectors @ query_vector[0], 0.0, 1.0)
             title = stems(hit.article.title)
+            # The passage as BM25 reads it, with its article's title.
+            evidence = passage_evidence(terms, weights, self.unseen, in_passage | title)
+            similarity = np.clip(sentences.vectors @ query_vector[0], 0.0, 1.0)
             stored = sentences.entities
             for i, ((s, e), sim) in enumerate(zip(sentences.spans, similarity, strict=True)):
                 text = hit.chunk.text[s:e]
