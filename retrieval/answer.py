@@ -318,8 +318,8 @@ class AnswerComposer:
         unknown = float((weights == 0).mean()) if terms and self.idf else 0.0
         # Scalars hoisted out of the sentence loop: numpy calls on tiny arrays cost microseconds each.
         weight_total, term_count = weights.sum(), np.float32(len(terms))
+        # For the title feature a word no chunk has weighs most (as in passage_evidence), not 0.
         cover = np.where(weights > 0, weights, np.float32(self.unseen)).astype(np.float32)
-        cover_total = cover.sum()
         for hit, sentences in zip(hits, self.sentences.get([h.chunk for h in hits]), strict=True):
             if not sentences.spans:
                 continue
@@ -352,11 +352,7 @@ class AnswerComposer:
                     "length": float(np.log1p(len(text)) / 5),
                     "passage_idf_overlap": passage_idf,
                     "unknown": unknown,
-                    "title_idf_overlap": float(
-                        np.asarray([t in present or t in title for t in terms], np.float32) @ cover / cover_total
-                    )
-                    if terms and cover_total
-                    else 0.0,
+                    "title_idf_overlap": _weighted_share(terms, cover, present | title),
                 }
                 found.append((hit, s, e, row, entities, evidence))
         # The gaps compare each sentence with the best of all of them, so they come second.
